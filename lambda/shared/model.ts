@@ -1,0 +1,136 @@
+/**
+ * The replication journal model: plain types shared by the handlers and (as types only) the constructs.
+ *
+ * One journal item per registry entity holds the entity's latest desired state, never a log of operations.
+ * Item layout (table `pk` + `sk`, global secondary index `byRef` on `ref` + `sk`):
+ *
+ * | entity          | sk (identity)              | pk (owning partition) | ref (second parent) |
+ * | --------------- | -------------------------- | --------------------- | ------------------- |
+ * | thing           | `thing#<name>`             | = sk                  | -                   |
+ * | thing type      | `thingType#<name>`         | = sk                  | -                   |
+ * | thing group     | `thingGroup#<name>`        | = sk                  | -                   |
+ * | membership      | `member#<group>#<thing>`   | `thingGroup#<group>`  | `thing#<thing>`     |
+ * | certificate     | `cert#<id>`                | = sk                  | -                   |
+ * | policy          | `policy#<name>`            | = sk                  | -                   |
+ * | policy target   | `policyTarget#<p>#<tgt>`   | `policy#<p>`          | target's key        |
+ * | thing principal | `principal#<thing>#<cert>` | `thing#<thing>`       | `cert#<cert>`       |
+ * | shadow          | `shadow#<thing>#<name>`    | `thing#<thing>`       | -                   |
+ *
+ * Deleting an entity tombstones its dependents: items in its own partition (strongly consistent query on
+ * `pk`) and items whose `ref` is its key (query on `byRef`). New kinds slot in by choosing `pk` and `ref`.
+ */
+
+export const ENTITY_KINDS = [
+  'thing',
+  'thingType',
+  'thingGroup',
+  'member',
+  'cert',
+  'policy',
+  'policyTarget',
+  'principal',
+  'shadow',
+] as const;
+export type EntityKind = (typeof ENTITY_KINDS)[number];
+
+/** Kinds this release captures and replays. */
+export const REGISTRY_KINDS: readonly EntityKind[] = ['thing', 'thingType', 'thingGroup', 'member'];
+
+/** Attribute names of a journal item; the constructs use these in IAM conditions and pipe filters. */
+export const JOURNAL_ATTR = {
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  ref: 'ref',
+  kind: 'kind',
+  version: 'version',
+  eventTime: 'eventTime',
+  eventId: 'eventId',
+  originRegion: 'originRegion',
+  deleted: 'deleted',
+  state: 'state',
+  stateHash: 'stateHash',
+  ttl: 'expiresAt',
+  capturedAt: 'capturedAt',
+} as const;
+
+/** Name of the journal's global secondary index on `ref`. */
+export const JOURNAL_REF_INDEX = 'byRef';
+
+/** Echo ledger: a regional (not replicated) table keyed `key` + `fingerprint`, TTL attribute `expiresAt`. */
+export const ECHO_ATTR = { partitionKey: 'key', sortKey: 'fingerprint', ttl: 'expiresAt' } as const;
+
+export interface ThingState {
+  readonly thingName: string;
+  /** Omitted when the thing has no type. */
+  readonly thingTypeName?: string;
+  readonly attributes: Readonly<Record<string, string>>;
+}
+
+export interface ThingTypeState {
+  readonly thingTypeName: string;
+  readonly description?: string;
+  readonly searchableAttributes: readonly string[];
+  readonly deprecated: boolean;
+}
+
+export interface ThingGroupState {
+  readonly thingGroupName: string;
+  /** Omitted for a root group. Immutable in IoT: a different parent means delete and recreate. */
+  readonly parentGroupName?: string;
+  readonly description?: string;
+  readonly attributes: Readonly<Record<string, string>>;
+}
+
+export interface MembershipState {
+  readonly thingGroupName: string;
+  readonly thingName: string;
+}
+
+export type EntityState = ThingState | ThingTypeState | ThingGroupState | MembershipState;
+
+/** A journal item as stored (DynamoDB document form). */
+export interface JournalItem {
+  readonly pk: string;
+  readonly sk: string;
+  readonly ref?: string;
+  readonly kind: EntityKind;
+  /** Total order across regions; see version.ts. */
+  readonly version: string;
+  /** Source event time, epoch milliseconds. */
+  readonly eventTime: number;
+  readonly eventId: string;
+  /** Region whose IoT Core produced the change. Replay skips items whose origin is its own region. */
+  readonly originRegion: string;
+  /** True for a tombstone: the entity must not exist. */
+  readonly deleted: boolean;
+  /** Desired state; absent on tombstones. */
+  readonly state?: EntityState;
+  /** Hash of `state` (or of the tombstone) used for echo suppression. */
+  readonly stateHash: string;
+  /** When the item was written, epoch milliseconds (journal latency metric). */
+  readonly capturedAt: number;
+  /** TTL, epoch seconds; tombstones only. */
+  readonly expiresAt?: number;
+}
+
+/** What the Step Functions workflow hands each replay Lambda (one per stream record). */
+export interface ReplayTaskInput {
+  /** The item's identity (`sk`). */
+  readonly key: string;
+  /** The item's owning partition (`pk`). */
+  readonly partition: string;
+  /** Version seen on the stream; replay always applies the journal's current item, this is for logs. */
+  readonly version: string;
+  readonly originRegion: string;
+  /** Source event time (ms) from the stream image, for the lag metric. */
+  readonly eventTime: number;
+}
+
+export type ReplayAction = 'created' | 'updated' | 'deleted' | 'unchanged' | 'superseded' | 'skipped-own-origin';
+
+export interface ReplayTaskResult {
+  readonly key: string;
+  readonly action: ReplayAction;
+  /** now − source event time, milliseconds. */
+  readonly lagMs: number;
+}
