@@ -1,0 +1,106 @@
+import { performance } from 'node:perf_hooks';
+
+/**
+ * Default per-account TPS quotas of the AWS IoT Core control plane, per API. The one table the emulator
+ * enforces; override per emulator with `quotas` (Infinity disables a limit). APIs not listed are unlimited.
+ */
+export const DEFAULT_TPS_QUOTAS: Readonly<Record<string, number>> = {
+  CreateThing: 100,
+  UpdateThing: 100,
+  DeleteThing: 100,
+  DescribeThing: 350,
+  ListThings: 10,
+  AttachThingPrincipal: 100,
+  CreateThingGroup: 25,
+  UpdateThingGroup: 25,
+  DeleteThingGroup: 25,
+  DescribeThingGroup: 100,
+  AddThingToThingGroup: 60,
+  RemoveThingFromThingGroup: 60,
+  ListThingGroups: 10,
+  ListThingsInThingGroup: 10,
+  ListThingGroupsForThing: 10,
+  CreateThingType: 15,
+  DescribeThingType: 50,
+  DeprecateThingType: 15,
+  DeleteThingType: 15,
+  ListThingTypes: 10,
+  AttachPolicy: 15,
+  RegisterCertificateWithoutCA: 10,
+  DescribeCertificate: 10,
+  UpdateEventConfigurations: 1,
+};
+
+interface Bucket {
+  tokens: number;
+  updatedAt: number;
+}
+
+/**
+ * One token bucket per API, refilled continuously at the quota rate, holding at most one second of quota
+ * (so a burst of `tps` calls passes, the next one is throttled).
+ * Runs on the monotonic wall clock, not the emulator's injectable `now`: a test that freezes time for
+ * cooldowns must not freeze the refill.
+ */
+export class TokenBucketLimiter {
+  private readonly quotas: Readonly<Record<string, number>>;
+  private readonly buckets = new Map<string, Bucket>();
+
+  constructor(
+    overrides: Partial<Record<string, number>> = {},
+    private readonly clock: () => number = () => performance.now(),
+  ) {
+    const quotas: Record<string, number> = { ...DEFAULT_TPS_QUOTAS };
+    for (const [api, tps] of Object.entries(overrides)) {
+      if (tps !== undefined) quotas[api] = tps;
+    }
+    this.quotas = quotas;
+  }
+
+  /** Takes a token for `operation`; false means the call must be throttled. */
+  tryAcquire(operation: string): boolean {
+    const tps = this.quotas[operation];
+    if (tps === undefined || tps === Infinity) return true;
+    if (tps <= 0) return false;
+    const capacity = Math.max(tps, 1);
+    const now = this.clock();
+    const bucket = this.buckets.get(operation) ?? { tokens: capacity, updatedAt: now };
+    bucket.tokens = Math.min(capacity, bucket.tokens + ((now - bucket.updatedAt) * tps) / 1000);
+    bucket.updatedAt = now;
+    this.buckets.set(operation, bucket);
+    if (bucket.tokens < 1) return false;
+    bucket.tokens -= 1;
+    return true;
+  }
+
+  reset(): void {
+    this.buckets.clear();
+  }
+}
+
+/** `IotEmulator.throttle()`: every call (or only some APIs) answers ThrottlingException until a deadline. */
+export class ThrottleInjector {
+  private allUntil = 0;
+  private readonly apiUntil = new Map<string, number>();
+
+  constructor(private readonly clock: () => number = () => performance.now()) {}
+
+  throttle(forMs: number, apis?: readonly string[]): void {
+    const until = this.clock() + forMs;
+    if (apis === undefined) {
+      this.allUntil = Math.max(this.allUntil, until);
+      return;
+    }
+    for (const api of apis) this.apiUntil.set(api, Math.max(this.apiUntil.get(api) ?? 0, until));
+  }
+
+  isThrottled(operation: string): boolean {
+    const now = this.clock();
+    return now < this.allUntil || now < (this.apiUntil.get(operation) ?? 0);
+  }
+
+  reset(): void {
+    this.allUntil = 0;
+    this.apiUntil.clear();
+  }
+}
