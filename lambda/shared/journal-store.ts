@@ -4,10 +4,16 @@
  * and a tombstone must never be resurrected by an older write.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import type { JournalItem } from './model';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { TOMBSTONE_HASH } from './hash';
+import { JOURNAL_REF_INDEX, type JournalItem } from './model';
 
 export type PutOutcome = 'written' | 'superseded';
+
+export interface DependentsOptions {
+  /** Items per query page; DynamoDB's 1 MB page limit applies either way. For tests of pagination. */
+  readonly pageSize?: number;
+}
 
 export class JournalStore {
   constructor(
@@ -38,10 +44,148 @@ export class JournalStore {
       );
       return 'written';
     } catch (err) {
-      if (err instanceof ConditionalCheckFailedException || (err as Error).name === 'ConditionalCheckFailedException') {
-        return 'superseded';
-      }
+      if (isConditionFailure(err)) return 'superseded';
       throw err;
     }
   }
+
+  /**
+   * Writes `item` only if the stored item still has `expectedVersion` (or, when undefined, there is no
+   * stored item): the write half of a read-modify-write. Returns false when someone wrote in between.
+   */
+  async putIfVersion(item: JournalItem, expectedVersion: string | undefined): Promise<boolean> {
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: item,
+          ...(expectedVersion === undefined
+            ? { ConditionExpression: 'attribute_not_exists(#sk)', ExpressionAttributeNames: { '#sk': 'sk' } }
+            : {
+                ConditionExpression: '#version = :expected',
+                ExpressionAttributeNames: { '#version': 'version' },
+                ExpressionAttributeValues: { ':expected': expectedVersion },
+              }),
+        }),
+      );
+      return true;
+    } catch (err) {
+      if (isConditionFailure(err)) return false;
+      throw err;
+    }
+  }
+
+  /**
+   * The items that must die with the entity `key` (deleting it drops them without events of their own):
+   * the rest of its partition (strongly consistent) and the items whose `ref` is `key` (the `byRef` index,
+   * eventually consistent like every GSI). Tombstones are included; callers decide what to skip.
+   * One level deep: the model's dependents have no dependents of their own.
+   */
+  async dependents(key: string, options: DependentsOptions = {}): Promise<JournalItem[]> {
+    const [own, referring] = await Promise.all([
+      this.queryAll({
+        TableName: this.tableName,
+        KeyConditionExpression: '#pk = :key',
+        ExpressionAttributeNames: { '#pk': 'pk' },
+        ExpressionAttributeValues: { ':key': key },
+        ConsistentRead: true,
+        Limit: options.pageSize,
+      }),
+      this.queryAll({
+        TableName: this.tableName,
+        IndexName: JOURNAL_REF_INDEX,
+        KeyConditionExpression: '#ref = :key',
+        ExpressionAttributeNames: { '#ref': 'ref' },
+        ExpressionAttributeValues: { ':key': key },
+        Limit: options.pageSize,
+      }),
+    ]);
+    const seen = new Set<string>();
+    const out: JournalItem[] = [];
+    for (const item of [...own, ...referring]) {
+      const id = `${item.pk}\u0000${item.sk}`;
+      if (item.sk === key || seen.has(id)) continue;
+      seen.add(id);
+      out.push(item);
+    }
+    return out;
+  }
+
+  /**
+   * Tombstones every target with the same version fields (a cascade inherits the version of the delete
+   * that caused it). Each write is a conditional `putIfNewer`, so a newer item is never overwritten.
+   */
+  async tombstoneAll(targets: readonly TombstoneTarget[], fields: TombstoneFields, concurrency = 8): Promise<TombstoneResult[]> {
+    return mapLimit(targets, concurrency, async (target) => {
+      const item = tombstoneItem(target, fields);
+      return { item, outcome: await this.putIfNewer(item) };
+    });
+  }
+
+  private async queryAll(input: QueryCommandInput): Promise<JournalItem[]> {
+    const items: JournalItem[] = [];
+    let startKey: QueryCommandInput['ExclusiveStartKey'];
+    do {
+      const res = await this.doc.send(new QueryCommand({ ...input, ExclusiveStartKey: startKey }));
+      items.push(...((res.Items ?? []) as JournalItem[]));
+      startKey = res.LastEvaluatedKey;
+    } while (startKey);
+    return items;
+  }
+}
+
+function isConditionFailure(err: unknown): boolean {
+  return err instanceof ConditionalCheckFailedException || (err as Error | undefined)?.name === 'ConditionalCheckFailedException';
+}
+
+/** The version fields a delete hands down to the items that die with it. */
+export interface TombstoneFields {
+  readonly version: string;
+  readonly eventTime: number;
+  readonly eventId: string;
+  readonly originRegion: string;
+  /** When the tombstone is written, epoch milliseconds. */
+  readonly capturedAt: number;
+  /** TTL, epoch seconds. */
+  readonly expiresAt: number;
+}
+
+/** What identifies an item to tombstone: its keys and kind (state and version are replaced). */
+export type TombstoneTarget = Pick<JournalItem, 'pk' | 'sk' | 'ref' | 'kind'>;
+
+export interface TombstoneResult {
+  readonly item: JournalItem;
+  readonly outcome: PutOutcome;
+}
+
+/** A tombstone for `target` carrying `fields`: no state, `deleted`, the constant tombstone hash. */
+export function tombstoneItem(target: TombstoneTarget, fields: TombstoneFields): JournalItem {
+  return {
+    pk: target.pk,
+    sk: target.sk,
+    ...(target.ref !== undefined ? { ref: target.ref } : {}),
+    kind: target.kind,
+    version: fields.version,
+    eventTime: fields.eventTime,
+    eventId: fields.eventId,
+    originRegion: fields.originRegion,
+    deleted: true,
+    stateHash: TOMBSTONE_HASH,
+    capturedAt: fields.capturedAt,
+    expiresAt: fields.expiresAt,
+  };
+}
+
+/** Runs `fn` over `items` with at most `limit` calls in flight; results keep the input order. */
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(Math.max(limit, 1), items.length) }, worker));
+  return results;
 }

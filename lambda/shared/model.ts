@@ -56,8 +56,8 @@ export const JOURNAL_ATTR = {
 /** Name of the journal's global secondary index on `ref`. */
 export const JOURNAL_REF_INDEX = 'byRef';
 
-/** Echo ledger: a regional (not replicated) table keyed `key`, one item per entity, TTL attribute `expiresAt`. */
-export const ECHO_ATTR = { partitionKey: 'key', fingerprints: 'fingerprints', ttl: 'expiresAt' } as const;
+/** Echo ledger: a regional (not replicated) table keyed `key`, one item per entity (fingerprints as attributes), TTL `expiresAt`. */
+export const ECHO_ATTR = { partitionKey: 'key', ttl: 'expiresAt' } as const;
 
 export interface ThingState {
   readonly thingName: string;

@@ -1,0 +1,191 @@
+/**
+ * The capture pipeline for one SQS batch of registry events: parse, plan, suppress echoes, write the
+ * journal conditionally, cascade deletes. Built from plain dependencies so tests can point it at dynalite,
+ * an IoT emulator and an in-memory dead-letter sink.
+ *
+ * Per record: malformed → dead-letter queue and reported as done (never retry poison); any other failure
+ * (throttling, 5xx, a lost merge race) → reported in batchItemFailures so SQS redelivers that record only.
+ */
+import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { EchoLedger } from '../shared/echo-ledger';
+import { ConcurrentModification, MalformedInput } from '../shared/errors';
+import { type JournalStore, tombstoneItem } from '../shared/journal-store';
+import type { EntityState, JournalItem } from '../shared/model';
+import { DEFAULT_METRICS_NAMESPACE, emitMetrics, log, METRIC_NAMES } from '../shared/telemetry';
+import { compareVersions } from '../shared/version';
+import type { DeadLetterSink } from './dead-letters';
+import { type ChangePlan, type MergePlan, mergedItem, mergeFingerprints, mergeState, planChange, type ReplacePlan, tombstoneExpiry } from './desired-state';
+import { parseRegistryEvent } from './registry-events';
+import type { RegistryReader } from './registry-reader';
+
+/** 14 days: long enough for any delayed or redelivered older event to meet the tombstone. */
+export const DEFAULT_TOMBSTONE_TTL_SECONDS = 14 * 24 * 60 * 60;
+
+export type CaptureJournal = Pick<JournalStore, 'get' | 'putIfNewer' | 'putIfVersion' | 'dependents' | 'tombstoneAll'>;
+export type CaptureLedger = Pick<EchoLedger, 'isEcho' | 'clear'>;
+
+export interface CaptureDeps {
+  readonly journal: CaptureJournal;
+  readonly ledger: CaptureLedger;
+  readonly deadLetters: DeadLetterSink;
+  readonly iot: RegistryReader;
+  /** This Lambda's region: the origin of every event it captures. */
+  readonly region: string;
+  /** @default DEFAULT_TOMBSTONE_TTL_SECONDS (14 days) */
+  readonly tombstoneTtlSeconds?: number;
+  /** @default Date.now */
+  readonly now?: () => number;
+  /** @default 'IotDr' */
+  readonly metricsNamespace?: string;
+  /** Records processed at once. @default 10, SQS's default batch size */
+  readonly concurrency?: number;
+  /** Read-merge-write attempts for partial events before giving the record back to SQS. @default 5 */
+  readonly mergeAttempts?: number;
+  /** @default emitMetrics: one EMF line per invocation */
+  readonly emit?: typeof emitMetrics;
+}
+
+export type CaptureOutcome = 'captured' | 'superseded' | 'echo' | 'malformed';
+
+interface RecordResult {
+  readonly outcome: CaptureOutcome;
+  /** Dependent items tombstoned because of this record. */
+  readonly cascaded: number;
+}
+
+export function createCaptureHandler(deps: CaptureDeps): (event: SQSEvent) => Promise<SQSBatchResponse> {
+  const { journal, ledger, deadLetters, iot, region } = deps;
+  const now = deps.now ?? Date.now;
+  const tombstoneTtlSeconds = deps.tombstoneTtlSeconds ?? DEFAULT_TOMBSTONE_TTL_SECONDS;
+  const namespace = deps.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE;
+  const concurrency = deps.concurrency ?? 10;
+  const mergeAttempts = deps.mergeAttempts ?? 5;
+  const emit = deps.emit ?? emitMetrics;
+
+  const processRecord = async (record: SQSRecord): Promise<RecordResult> => {
+    let plan: ChangePlan;
+    try {
+      plan = planChange(parseRegistryEvent(record.body), { originRegion: region, now: now(), tombstoneTtlSeconds });
+    } catch (err) {
+      if (!(err instanceof MalformedInput)) throw err;
+      await deadLetters.send({ reason: 'MalformedEvent', error: err.message, body: record.body, messageId: record.messageId });
+      log('WARN', 'malformed registry event sent to the dead-letter queue', { messageId: record.messageId, error: err });
+      return { outcome: 'malformed', cascaded: 0 };
+    }
+    return plan.mode === 'replace' ? replace(plan) : merge(plan);
+  };
+
+  const replace = async (plan: ReplacePlan): Promise<RecordResult> => {
+    const { item } = plan;
+    // Before any version comparison: an echo carries a newer event time than the state it brings back.
+    if (await ledger.isEcho(item.sk, plan.fingerprints, item.eventTime)) {
+      log('INFO', 'echo of a replayed change suppressed', { key: item.sk, version: item.version });
+      return { outcome: 'echo', cascaded: 0 };
+    }
+    const outcome = await journal.putIfNewer(item);
+    // A redelivery after a failure below finds its own earlier write: finish the job it left.
+    const landed = outcome === 'written' || (await journal.get(item.pk, item.sk))?.version === item.version;
+    if (landed) await ledger.clear(item.sk);
+    let cascaded = 0;
+    if (item.deleted && plan.cascade) {
+      // Even when superseded (deleted and recreated since): the delete still dropped what existed before it.
+      cascaded = await cascade(item);
+    } else if (landed && !item.deleted) {
+      cascaded = await dieWithDeletedParent(item);
+    }
+    return { outcome: outcome === 'written' ? 'captured' : 'superseded', cascaded };
+  };
+
+  /** Tombstones what the deleted entity took with it, under the delete's own version. */
+  const cascade = async (deleted: JournalItem): Promise<number> => {
+    const targets = (await journal.dependents(deleted.sk)).filter((d) => !d.deleted && compareVersions(d.version, deleted.version) < 0);
+    if (targets.length === 0) return 0;
+    const results = await journal.tombstoneAll(targets, { ...deleted, capturedAt: now(), expiresAt: expiry() });
+    const written = results.filter((r) => r.outcome === 'written').map((r) => r.item);
+    await Promise.all(written.map((w) => ledger.clear(w.sk)));
+    if (written.length > 0) {
+      log('INFO', 'dependents tombstoned with their parent', { key: deleted.sk, version: deleted.version, dependents: written.map((w) => w.sk) });
+    }
+    return written.length;
+  };
+
+  /**
+   * A dependent (membership) written after its parent's delete was captured — late, or racing the
+   * cascade's query — would live on. Written first and checked after, one of the two always sees the other.
+   */
+  const dieWithDeletedParent = async (item: JournalItem): Promise<number> => {
+    const parentKeys = [...new Set([item.pk !== item.sk ? item.pk : undefined, item.ref].filter((k): k is string => k !== undefined))];
+    if (parentKeys.length === 0) return 0;
+    const parents = await Promise.all(parentKeys.map((k) => journal.get(k, k)));
+    const killer = parents
+      .filter((p): p is JournalItem => p !== undefined && p.deleted && compareVersions(p.version, item.version) > 0)
+      .sort((a, b) => compareVersions(b.version, a.version))[0];
+    if (!killer) return 0;
+    const outcome = await journal.putIfNewer(tombstoneItem(item, { ...killer, capturedAt: now(), expiresAt: expiry() }));
+    if (outcome !== 'written') return 0;
+    await ledger.clear(item.sk);
+    log('INFO', 'dependent captured after its parent was deleted; tombstoned', { key: item.sk, parent: killer.sk, version: killer.version });
+    return 1;
+  };
+
+  const merge = async (plan: MergePlan): Promise<RecordResult> => {
+    const { pk, sk } = plan.keys;
+    for (let attempt = 1; attempt <= mergeAttempts; attempt++) {
+      const current = await journal.get(pk, sk);
+      if (current && compareVersions(plan.version, current.version) <= 0) return { outcome: 'superseded', cascaded: 0 };
+      let base: EntityState | undefined = current && !current.deleted ? current.state : undefined;
+      if (!base) {
+        // Not journaled yet (it predates replication) or journaled as deleted: ask this region's registry.
+        base = plan.kind === 'thing' ? await iot.describeThing(plan.thingName) : await iot.describeThingGroup(plan.thingGroupName);
+        if (!base) {
+          log('INFO', 'partial event for an entity that no longer exists; its delete event carries the truth', { key: sk, version: plan.version });
+          return { outcome: 'superseded', cascaded: 0 };
+        }
+      }
+      const item = mergedItem(plan, mergeState(plan, base));
+      if (await ledger.isEcho(sk, mergeFingerprints(item), item.eventTime)) {
+        log('INFO', 'echo of a replayed change suppressed', { key: sk, version: item.version });
+        return { outcome: 'echo', cascaded: 0 };
+      }
+      if (await journal.putIfVersion(item, current?.version)) {
+        await ledger.clear(sk);
+        return { outcome: 'captured', cascaded: 0 };
+      }
+    }
+    throw new ConcurrentModification(`journal item ${sk} kept changing during ${mergeAttempts} read-merge-write attempts`);
+  };
+
+  const expiry = (): number => tombstoneExpiry({ now: now(), tombstoneTtlSeconds });
+
+  return async (event: SQSEvent): Promise<SQSBatchResponse> => {
+    const counts: Record<CaptureOutcome, number> = { captured: 0, superseded: 0, echo: 0, malformed: 0 };
+    let cascaded = 0;
+    const batchItemFailures: SQSBatchItemFailure[] = [];
+    await forEachLimit(event.Records, concurrency, async (record) => {
+      try {
+        const result = await processRecord(record);
+        counts[result.outcome]++;
+        cascaded += result.cascaded;
+      } catch (err) {
+        batchItemFailures.push({ itemIdentifier: record.messageId });
+        log('ERROR', 'capture failed; SQS will redeliver the record', { messageId: record.messageId, error: err });
+      }
+    });
+    emit(namespace, {}, [
+      { name: METRIC_NAMES.captured, value: counts.captured, unit: 'Count' },
+      { name: METRIC_NAMES.superseded, value: counts.superseded, unit: 'Count' },
+      { name: METRIC_NAMES.echoSuppressed, value: counts.echo, unit: 'Count' },
+      { name: METRIC_NAMES.malformed, value: counts.malformed, unit: 'Count' },
+      { name: METRIC_NAMES.cascadeTombstones, value: cascaded, unit: 'Count' },
+    ]);
+    return { batchItemFailures };
+  };
+}
+
+async function forEachLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) await fn(items[next++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(Math.max(limit, 1), items.length) }, worker));
+}

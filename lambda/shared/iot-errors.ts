@@ -1,0 +1,53 @@
+/**
+ * Classifying AWS IoT (and DynamoDB) SDK errors by name, so handlers can tell "already there", "already gone",
+ * "someone changed it" and "slow down" apart without importing every exception class.
+ */
+import { ConcurrentModification, RegistryThrottled, isThrottle } from './errors';
+
+const nameOf = (err: unknown): string | undefined => (err instanceof Error ? err.name : undefined);
+
+const httpStatusOf = (err: unknown): number | undefined =>
+  (err as { $metadata?: { httpStatusCode?: number } } | undefined)?.$metadata?.httpStatusCode;
+
+export const isNotFound = (err: unknown): boolean => nameOf(err) === 'ResourceNotFoundException';
+export const isAlreadyExists = (err: unknown): boolean => nameOf(err) === 'ResourceAlreadyExistsException';
+export const isVersionConflict = (err: unknown): boolean => nameOf(err) === 'VersionConflictException';
+export const isInvalidRequest = (err: unknown): boolean => nameOf(err) === 'InvalidRequestException';
+
+/** Lower-cased error message, for the few IoT refusals that share InvalidRequestException. */
+export const messageOf = (err: unknown): string => (err instanceof Error ? err.message.toLowerCase() : '');
+
+const REJECTED_NAMES = new Set([
+  'ResourceNotFoundException',
+  'ResourceAlreadyExistsException',
+  'VersionConflictException',
+  'InvalidRequestException',
+  'UnauthorizedException',
+  'ConditionalCheckFailedException',
+]);
+
+/**
+ * True when the request was refused before it changed anything: a 4xx answer or a throttle. A 5xx or a
+ * network error may have been applied on the server, so it is not "definitely rejected".
+ */
+export function isDefinitelyRejected(err: unknown): boolean {
+  if (isThrottle(err)) return true;
+  const name = nameOf(err);
+  if (name !== undefined && REJECTED_NAMES.has(name)) return true;
+  const status = httpStatusOf(err);
+  return status !== undefined && status >= 400 && status < 500;
+}
+
+/**
+ * Maps the SDK errors the replay workflow retries on to the typed errors Step Functions matches by name
+ * (throttles → RegistryThrottled, version conflicts → ConcurrentModification); anything else is returned as is.
+ */
+export function toRetryableError(err: unknown, context: string): unknown {
+  if (isThrottle(err)) {
+    return new RegistryThrottled(`${context}: throttled after the SDK's retries (${nameOf(err)})`, { cause: err });
+  }
+  if (isVersionConflict(err)) {
+    return new ConcurrentModification(`${context}: the entity changed in this region between read and write`, { cause: err });
+  }
+  return err;
+}

@@ -1,0 +1,215 @@
+/**
+ * Thing group replay: CreateThingGroup under its parent, UpdateThingGroup for description and attributes,
+ * DeleteThingGroup for a tombstone. A group's parent is fixed at creation in IoT, so a different parent
+ * means delete and recreate, after which the memberships the journal holds for the group are added back
+ * (IoT drops them with the group and emits no membership event for that).
+ */
+import {
+  AddThingToThingGroupCommand,
+  CreateThingGroupCommand,
+  DeleteThingGroupCommand,
+  DescribeThingGroupCommand,
+  type IoTClient,
+  UpdateThingGroupCommand,
+  type UpdateThingGroupCommandInput,
+} from '@aws-sdk/client-iot';
+import { hashFingerprint, versionFingerprint } from '../echo-ledger';
+import { ConcurrentModification, DependencyNotReady } from '../errors';
+import { TOMBSTONE_HASH } from '../hash';
+import { isAlreadyExists, isInvalidRequest, isNotFound } from '../iot-errors';
+import { thingGroupKey, thingGroupKeys } from '../keys';
+import type { JournalItem, ThingGroupState } from '../model';
+import { log } from '../telemetry';
+import {
+  EchoGuard,
+  type KindReplayer,
+  type ReconcileOutcome,
+  type ReconcileRequest,
+  type ReplayDeps,
+  type ReplayHandler,
+  createReplayHandler,
+} from './common';
+import { liveMembershipsOfGroup } from './journal-queries';
+import { normalizeDescription, sameAttributes, thingGroupStateOf } from './state';
+
+/** A thing group as this region's registry describes it. */
+export interface LocalThingGroup {
+  readonly parentGroupName?: string;
+  readonly description?: string;
+  readonly attributes: Readonly<Record<string, string>>;
+  readonly version?: number;
+}
+
+export async function describeThingGroup(iot: IoTClient, thingGroupName: string): Promise<LocalThingGroup | undefined> {
+  try {
+    const res = await iot.send(new DescribeThingGroupCommand({ thingGroupName }));
+    return {
+      parentGroupName: res.thingGroupMetadata?.parentGroupName || undefined,
+      description: normalizeDescription(res.thingGroupProperties?.thingGroupDescription),
+      attributes: res.thingGroupProperties?.attributePayload?.attributes ?? {},
+      version: res.version,
+    };
+  } catch (err) {
+    if (isNotFound(err)) return undefined;
+    throw err;
+  }
+}
+
+/** Throws DependencyNotReady unless the group exists here. */
+async function requireGroup(iot: IoTClient, thingGroupName: string, why: string): Promise<void> {
+  if (!(await describeThingGroup(iot, thingGroupName))) {
+    throw new DependencyNotReady(`${why}: thing group '${thingGroupName}' does not exist in this region yet`, thingGroupKey(thingGroupName));
+  }
+}
+
+function createGroupCommand(desired: ThingGroupState): CreateThingGroupCommand {
+  return new CreateThingGroupCommand({
+    thingGroupName: desired.thingGroupName,
+    parentGroupName: desired.parentGroupName,
+    thingGroupProperties: {
+      thingGroupDescription: desired.description,
+      attributePayload: { attributes: { ...desired.attributes } },
+    },
+  });
+}
+
+function parentRefusal(err: unknown, desired: ThingGroupState): DependencyNotReady | undefined {
+  if (desired.parentGroupName !== undefined && (isNotFound(err) || isInvalidRequest(err))) {
+    return new DependencyNotReady(
+      `parent group '${desired.parentGroupName}' of '${desired.thingGroupName}' was refused here: ${(err as Error).message}`,
+      thingGroupKey(desired.parentGroupName),
+    );
+  }
+  return undefined;
+}
+
+/**
+ * Adds back the memberships the journal holds for a group this replay just (re)created — including ones
+ * journaled from this region, since our delete dropped them too. Each add is its own echo (capture sees a
+ * membership ADDED event). A thing that is not here yet is skipped: that membership's own replay waits for
+ * it. Returns how many were added.
+ */
+async function restoreMemberships(deps: ReplayDeps, thingGroupName: string): Promise<number> {
+  const members: JournalItem[] = await liveMembershipsOfGroup(deps.journal, thingGroupName);
+  let added = 0;
+  for (const member of members) {
+    const thingName = member.sk.slice(`member#${thingGroupName}#`.length);
+    const guard = new EchoGuard(deps.ledger, member.sk, [hashFingerprint(member.stateHash)]);
+    try {
+      await guard.write(() => deps.iot.send(new AddThingToThingGroupCommand({ thingGroupName, thingName })));
+      added++;
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      log('INFO', 'membership not restored: thing not in this region yet', { key: member.sk });
+    }
+  }
+  return added;
+}
+
+async function reconcileThingGroup({ deps, item, names }: ReconcileRequest): Promise<ReconcileOutcome> {
+  const [thingGroupName] = names;
+  const { iot, ledger } = deps;
+  const key = item.sk;
+
+  if (item.deleted) {
+    const local = await describeThingGroup(iot, thingGroupName);
+    if (!local) return 'unchanged';
+    const guard = new EchoGuard(ledger, key, [hashFingerprint(item.stateHash), hashFingerprint(TOMBSTONE_HASH)]);
+    try {
+      await guard.write(() => iot.send(new DeleteThingGroupCommand({ thingGroupName, expectedVersion: local.version })));
+    } catch (err) {
+      if (isNotFound(err)) return 'deleted';
+      if (isInvalidRequest(err)) {
+        // IoT refuses to delete a group with child groups; the children's tombstones are on their way.
+        throw new DependencyNotReady(`thing group '${thingGroupName}' cannot be deleted yet: ${(err as Error).message}`, key);
+      }
+      throw err;
+    }
+    return 'deleted';
+  }
+
+  const desired = thingGroupStateOf(item, thingGroupName);
+  for (let pass = 0; pass < 2; pass++) {
+    const local = await describeThingGroup(iot, thingGroupName);
+    if (!local) {
+      if (desired.parentGroupName !== undefined) await requireGroup(iot, desired.parentGroupName, `parent of '${thingGroupName}'`);
+      const guard = new EchoGuard(ledger, key, [hashFingerprint(item.stateHash), versionFingerprint(1)]);
+      try {
+        await guard.write(() => iot.send(createGroupCommand(desired)));
+      } catch (err) {
+        if (isAlreadyExists(err)) {
+          log('INFO', 'thing group appeared while replaying; reconciling it as an update', { key });
+          continue;
+        }
+        throw parentRefusal(err, desired) ?? err;
+      }
+      // Memberships replayed before the group existed may have run out of retries.
+      await restoreMemberships(deps, thingGroupName);
+      return 'created';
+    }
+
+    if (local.parentGroupName !== desired.parentGroupName) {
+      if (desired.parentGroupName !== undefined) await requireGroup(iot, desired.parentGroupName, `new parent of '${thingGroupName}'`);
+      // One record for the whole plan: the DELETED echo (capture must not cascade it) and the CREATED one.
+      const guard = new EchoGuard(ledger, key, [hashFingerprint(item.stateHash), hashFingerprint(TOMBSTONE_HASH), versionFingerprint(1)]);
+      try {
+        await guard.write(() => iot.send(new DeleteThingGroupCommand({ thingGroupName, expectedVersion: local.version })));
+      } catch (err) {
+        if (isInvalidRequest(err)) {
+          throw new DependencyNotReady(`thing group '${thingGroupName}' must move to another parent but still has child groups here`, key);
+        }
+        if (isNotFound(err)) {
+          throw new ConcurrentModification(`thing group '${thingGroupName}' disappeared while replaying`, { cause: err });
+        }
+        throw err;
+      }
+      try {
+        await guard.write(() => iot.send(createGroupCommand(desired)));
+      } catch (err) {
+        throw parentRefusal(err, desired) ?? err;
+      }
+      const restored = await restoreMemberships(deps, thingGroupName);
+      log('INFO', 'thing group recreated under a new parent', { key, from: local.parentGroupName, to: desired.parentGroupName, restored });
+      return 'updated';
+    }
+
+    const descriptionDiffers = local.description !== desired.description;
+    const attributesDiffer = !sameAttributes(local.attributes, desired.attributes);
+    if (!descriptionDiffers && !attributesDiffer) return 'unchanged';
+
+    const update: UpdateThingGroupCommandInput = {
+      thingGroupName,
+      expectedVersion: local.version,
+      thingGroupProperties: {
+        // An empty description is how IoT clears one.
+        ...(descriptionDiffers ? { thingGroupDescription: desired.description ?? '' } : {}),
+        ...(attributesDiffer ? { attributePayload: { attributes: { ...desired.attributes }, merge: false } } : {}),
+      },
+    };
+    const guard = new EchoGuard(ledger, key, [
+      hashFingerprint(item.stateHash),
+      ...(local.version !== undefined ? [versionFingerprint(local.version + 1)] : []),
+    ]);
+    try {
+      await guard.write(() => iot.send(new UpdateThingGroupCommand(update)));
+    } catch (err) {
+      if (isNotFound(err)) {
+        throw new ConcurrentModification(`thing group '${thingGroupName}' disappeared while replaying`, { cause: err });
+      }
+      throw err;
+    }
+    return 'updated';
+  }
+  throw new ConcurrentModification(`thing group '${thingGroupName}' keeps changing in this region while replaying`);
+}
+
+export const thingGroupReplayer: KindReplayer = {
+  kind: 'thingGroup',
+  partitionOf: ([thingGroupName]) => thingGroupKeys(thingGroupName).pk,
+  reconcile: reconcileThingGroup,
+};
+
+/** The replay-thing-group Lambda's handler over plain dependencies. */
+export function createThingGroupReplay(deps: ReplayDeps): ReplayHandler {
+  return createReplayHandler(deps, thingGroupReplayer);
+}

@@ -1,0 +1,615 @@
+import { ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { SQSEvent } from 'aws-lambda';
+import { type CaptureJournal, createCaptureHandler } from '../../../lambda/capture/capture-handler';
+import type { DeadLetter } from '../../../lambda/capture/dead-letters';
+import type { RegistryReader } from '../../../lambda/capture/registry-reader';
+import { EchoLedger, hashFingerprint, versionFingerprint } from '../../../lambda/shared/echo-ledger';
+import { stateHash, TOMBSTONE_HASH } from '../../../lambda/shared/hash';
+import { JournalStore } from '../../../lambda/shared/journal-store';
+import type { JournalItem, ThingGroupState, ThingState } from '../../../lambda/shared/model';
+import type { Metric } from '../../../lambda/shared/telemetry';
+import { makeVersion } from '../../../lambda/shared/version';
+import { type JournalTables, startJournalTables } from '../../support/journal-tables';
+import {
+  hierarchyEvent,
+  membershipEvent,
+  sqsBatch,
+  thingEvent,
+  thingGroupEvent,
+  thingTypeAssociationEvent,
+  thingTypeEvent,
+} from './registry-event-builders';
+
+const REGION = 'us-east-1';
+const NOW = 1_700_000_000_000;
+// Replay records fingerprints just before IoT stamps the echo: the ledger's clock precedes the builders' event times.
+const LEDGER_NOW = 1;
+const TTL = 1000;
+
+let tables: JournalTables;
+let tableSeq = 0;
+
+beforeAll(async () => {
+  tables = await startJournalTables();
+  jest.spyOn(console, 'log').mockImplementation(() => undefined);
+  jest.spyOn(console, 'error').mockImplementation(() => undefined);
+});
+afterAll(async () => {
+  jest.restoreAllMocks();
+  await tables.close();
+});
+
+class FakeRegistry implements RegistryReader {
+  readonly things = new Map<string, ThingState>();
+  readonly groups = new Map<string, ThingGroupState>();
+  readonly calls: string[] = [];
+  async describeThing(name: string) {
+    this.calls.push(`thing/${name}`);
+    return this.things.get(name);
+  }
+  async describeThingGroup(name: string) {
+    this.calls.push(`group/${name}`);
+    return this.groups.get(name);
+  }
+}
+
+interface HarnessOptions {
+  /** Wrap the journal (race injection). */
+  readonly journal?: (real: JournalStore) => CaptureJournal;
+  /** Use another DynamoDB document client for the journal (failure injection). */
+  readonly doc?: DynamoDBDocumentClient;
+  readonly deadLetters?: (letter: DeadLetter) => Promise<void>;
+}
+
+async function harness(options: HarnessOptions = {}) {
+  const names = await tables.createTables(`h${++tableSeq}`);
+  const store = new JournalStore(options.doc ?? tables.doc, names.journalTable);
+  const reader = new JournalStore(tables.doc, names.journalTable);
+  const ledger = new EchoLedger(tables.doc, names.ledgerTable, { now: () => LEDGER_NOW });
+  const dlq: DeadLetter[] = [];
+  const iot = new FakeRegistry();
+  const emitted: Metric[][] = [];
+  const handler = createCaptureHandler({
+    journal: options.journal ? options.journal(store) : store,
+    ledger,
+    deadLetters: { send: options.deadLetters ?? (async (l) => void dlq.push(l)) },
+    iot,
+    region: REGION,
+    tombstoneTtlSeconds: TTL,
+    now: () => NOW,
+    emit: (namespace, dimensions, metrics) => {
+      expect(namespace).toBe('IotDr');
+      expect(dimensions).toEqual({});
+      emitted.push([...metrics]);
+    },
+  });
+  const get = (pk: string, sk = pk) => reader.get(pk, sk);
+  /** Sends each body in its own invocation, in order; returns the failed message ids of all. */
+  const sendEach = async (...bodies: Record<string, unknown>[]) => {
+    const failed: string[] = [];
+    for (const b of bodies) failed.push(...(await handler(sqsBatch(b))).batchItemFailures.map((f) => f.itemIdentifier));
+    return failed;
+  };
+  /** Sums every metric across invocations. */
+  const totals = () => {
+    const t: Record<string, number> = {};
+    for (const line of emitted) for (const m of line) t[m.name] = (t[m.name] ?? 0) + m.value;
+    return t;
+  };
+  return { handler, store, reader, ledger, dlq, iot, emitted, get, sendEach, totals, names };
+}
+
+const v = (t: number, id: string, local = 0, region = REGION) => makeVersion({ eventTime: t, originRegion: region, localVersion: local, eventId: id });
+
+describe('whole-entity events', () => {
+  test('a thing is journaled with its state, version and origin; one EMF line per invocation', async () => {
+    const h = await harness();
+    const res = await h.handler(sqsBatch(thingEvent('Pump1', 'CREATED', { eventId: 'c1', timestamp: 1000, versionNumber: 1, thingTypeName: 'Pump' })));
+    expect(res).toEqual({ batchItemFailures: [] });
+    const state = { thingName: 'Pump1', thingTypeName: 'Pump', attributes: { attribute1: 'value1', attribute2: 'value2', attribute3: 'value3' } };
+    expect(await h.get('thing#Pump1')).toEqual({
+      pk: 'thing#Pump1',
+      sk: 'thing#Pump1',
+      kind: 'thing',
+      version: v(1000, 'c1', 1),
+      eventTime: 1000,
+      eventId: 'c1',
+      originRegion: REGION,
+      deleted: false,
+      state,
+      stateHash: stateHash(state),
+      capturedAt: NOW,
+    });
+    expect(h.emitted).toHaveLength(1);
+    expect(h.emitted[0]).toEqual([
+      { name: 'EventsCaptured', value: 1, unit: 'Count' },
+      { name: 'EventsSuperseded', value: 0, unit: 'Count' },
+      { name: 'EchoesSuppressed', value: 0, unit: 'Count' },
+      { name: 'MalformedEvents', value: 0, unit: 'Count' },
+      { name: 'CascadeTombstones', value: 0, unit: 'Count' },
+    ]);
+  });
+
+  test('thing types and groups are journaled', async () => {
+    const h = await harness();
+    await h.handler(sqsBatch(thingTypeEvent('Pump', 'CREATED', { timestamp: 10 }), thingGroupEvent('Plant', 'CREATED', { timestamp: 11, parentGroupName: 'Site' })));
+    expect((await h.get('thingType#Pump'))?.state).toEqual({
+      thingTypeName: 'Pump',
+      description: 'My thing type',
+      searchableAttributes: ['attribute1', 'attribute2', 'attribute3'],
+      deprecated: false,
+    });
+    expect((await h.get('thingGroup#Plant'))?.state).toMatchObject({ thingGroupName: 'Plant', parentGroupName: 'Site' });
+    await h.sendEach(thingTypeEvent('Pump', 'UPDATED', { timestamp: 20, isDeprecated: true }));
+    expect((await h.get('thingType#Pump'))?.state).toMatchObject({ deprecated: true });
+    await h.sendEach(thingTypeEvent('Pump', 'DELETED', { timestamp: 30 }));
+    expect(await h.get('thingType#Pump')).toMatchObject({ deleted: true, stateHash: TOMBSTONE_HASH, expiresAt: NOW / 1000 + TTL });
+  });
+
+  test('duplicates are superseded and change nothing', async () => {
+    const h = await harness();
+    const e = thingEvent('T', 'CREATED', { timestamp: 1000, versionNumber: 1 });
+    await h.handler(sqsBatch(e, e));
+    await h.sendEach(e);
+    expect(h.totals()).toMatchObject({ EventsCaptured: 1, EventsSuperseded: 2 });
+    expect((await h.get('thing#T'))?.eventId).toBe(e.eventId);
+  });
+
+  test('out of order: the newest state wins whatever the arrival order', async () => {
+    const h = await harness();
+    const c = thingEvent('T', 'CREATED', { timestamp: 1000, versionNumber: 1, attributes: { s: '1' } });
+    const u2 = thingEvent('T', 'UPDATED', { timestamp: 2000, versionNumber: 2, attributes: { s: '2' } });
+    const u3 = thingEvent('T', 'UPDATED', { timestamp: 3000, versionNumber: 3, attributes: { s: '3' } });
+    await h.sendEach(u3, c, u2);
+    expect((await h.get('thing#T'))?.state).toEqual({ thingName: 'T', attributes: { s: '3' } });
+    expect(h.totals()).toMatchObject({ EventsCaptured: 1, EventsSuperseded: 2 });
+  });
+
+  test('a tombstone is not resurrected by an older update that arrives late', async () => {
+    const h = await harness();
+    await h.sendEach(
+      thingEvent('T', 'CREATED', { timestamp: 1000, versionNumber: 1 }),
+      thingEvent('T', 'DELETED', { timestamp: 3000, versionNumber: 2 }),
+      thingEvent('T', 'UPDATED', { timestamp: 2000, versionNumber: 2 }),
+    );
+    expect(await h.get('thing#T')).toMatchObject({ deleted: true, eventTime: 3000 });
+    expect(await h.get('thing#T')).not.toHaveProperty('state');
+  });
+
+  test('delete then recreate, in every arrival order, ends live with the recreated state', async () => {
+    const create = thingEvent('T', 'CREATED', { timestamp: 1000, versionNumber: 1, attributes: { gen: '1' } });
+    const del = thingEvent('T', 'DELETED', { timestamp: 2000, versionNumber: 1 });
+    const recreate = thingEvent('T', 'CREATED', { timestamp: 3000, versionNumber: 1, attributes: { gen: '2' } });
+    for (const order of [
+      [create, del, recreate],
+      [recreate, del, create],
+      [del, recreate, create],
+    ]) {
+      const h = await harness();
+      await h.sendEach(...order);
+      expect(await h.get('thing#T')).toMatchObject({ deleted: false, eventTime: 3000, state: { attributes: { gen: '2' } } });
+    }
+  });
+
+  test('memberships: added is an item under the group, removed a tombstone', async () => {
+    const h = await harness();
+    await h.sendEach(membershipEvent('G', 'T', 'ADDED', { timestamp: 10 }));
+    expect(await h.get('thingGroup#G', 'member#G#T')).toMatchObject({ ref: 'thing#T', kind: 'member', deleted: false });
+    await h.sendEach(membershipEvent('G', 'T', 'REMOVED', { timestamp: 20 }));
+    expect(await h.get('thingGroup#G', 'member#G#T')).toMatchObject({ ref: 'thing#T', deleted: true, stateHash: TOMBSTONE_HASH });
+    await h.sendEach(membershipEvent('G', 'T', 'ADDED', { timestamp: 15 }));
+    expect(await h.get('thingGroup#G', 'member#G#T')).toMatchObject({ deleted: true });
+  });
+});
+
+describe('cascades without events', () => {
+  test('deleting a group tombstones its memberships with the same version', async () => {
+    const h = await harness();
+    await h.sendEach(
+      thingGroupEvent('G', 'CREATED', { timestamp: 10 }),
+      thingGroupEvent('Other', 'CREATED', { timestamp: 10 }),
+      membershipEvent('G', 'A', 'ADDED', { timestamp: 20 }),
+      membershipEvent('G', 'B', 'ADDED', { timestamp: 21 }),
+      membershipEvent('Other', 'A', 'ADDED', { timestamp: 22 }),
+    );
+    const del = thingGroupEvent('G', 'DELETED', { timestamp: 100, versionNumber: 2, eventId: 'gdel' });
+    await h.sendEach(del);
+    const group = await h.get('thingGroup#G');
+    expect(group).toMatchObject({ deleted: true, version: v(100, 'gdel', 2) });
+    for (const t of ['A', 'B']) {
+      expect(await h.get('thingGroup#G', `member#G#${t}`)).toEqual({
+        pk: 'thingGroup#G',
+        sk: `member#G#${t}`,
+        ref: `thing#${t}`,
+        kind: 'member',
+        version: group!.version,
+        eventTime: 100,
+        eventId: 'gdel',
+        originRegion: REGION,
+        deleted: true,
+        stateHash: TOMBSTONE_HASH,
+        capturedAt: NOW,
+        expiresAt: NOW / 1000 + TTL,
+      });
+    }
+    expect(await h.get('thingGroup#Other', 'member#Other#A')).toMatchObject({ deleted: false });
+    expect(h.totals().CascadeTombstones).toBe(2);
+    // A duplicate delete finds nothing left to do.
+    await h.sendEach(del);
+    expect(h.totals().CascadeTombstones).toBe(2);
+  });
+
+  test('deleting a thing tombstones its memberships in every group (byRef)', async () => {
+    const h = await harness();
+    await h.sendEach(
+      thingEvent('T', 'CREATED', { timestamp: 10 }),
+      membershipEvent('G1', 'T', 'ADDED', { timestamp: 20 }),
+      membershipEvent('G2', 'T', 'ADDED', { timestamp: 21 }),
+      membershipEvent('G1', 'U', 'ADDED', { timestamp: 22 }),
+      thingEvent('T', 'DELETED', { timestamp: 100, eventId: 'tdel' }),
+    );
+    expect(await h.get('thingGroup#G1', 'member#G1#T')).toMatchObject({ deleted: true, eventId: 'tdel', eventTime: 100 });
+    expect(await h.get('thingGroup#G2', 'member#G2#T')).toMatchObject({ deleted: true, eventId: 'tdel' });
+    expect(await h.get('thingGroup#G1', 'member#G1#U')).toMatchObject({ deleted: false });
+    expect(h.totals().CascadeTombstones).toBe(2);
+  });
+
+  test('a cascade never overwrites a newer dependent', async () => {
+    const h = await harness();
+    await h.sendEach(
+      membershipEvent('G', 'Old', 'ADDED', { timestamp: 20 }),
+      membershipEvent('G', 'New', 'ADDED', { timestamp: 300 }),
+      thingGroupEvent('G', 'DELETED', { timestamp: 100 }),
+    );
+    expect(await h.get('thingGroup#G', 'member#G#Old')).toMatchObject({ deleted: true, eventTime: 100 });
+    expect(await h.get('thingGroup#G', 'member#G#New')).toMatchObject({ deleted: false, eventTime: 300 });
+  });
+
+  test('a delete that arrives after the recreate still drops what existed before it', async () => {
+    const h = await harness();
+    await h.sendEach(
+      thingGroupEvent('G', 'CREATED', { timestamp: 10, versionNumber: 1 }),
+      membershipEvent('G', 'Before', 'ADDED', { timestamp: 20 }),
+      thingGroupEvent('G', 'CREATED', { timestamp: 300, versionNumber: 1 }),
+      membershipEvent('G', 'After', 'ADDED', { timestamp: 400 }),
+      thingGroupEvent('G', 'DELETED', { timestamp: 200, versionNumber: 1 }),
+    );
+    expect(await h.get('thingGroup#G')).toMatchObject({ deleted: false, eventTime: 300 });
+    expect(await h.get('thingGroup#G', 'member#G#Before')).toMatchObject({ deleted: true, eventTime: 200 });
+    expect(await h.get('thingGroup#G', 'member#G#After')).toMatchObject({ deleted: false });
+  });
+
+  test('a membership captured after its group or thing was deleted dies with it', async () => {
+    const h = await harness();
+    await h.sendEach(
+      thingGroupEvent('G', 'DELETED', { timestamp: 100, eventId: 'gdel' }),
+      membershipEvent('G', 'T', 'ADDED', { timestamp: 50 }),
+      thingEvent('U', 'DELETED', { timestamp: 100, eventId: 'udel' }),
+      membershipEvent('H', 'U', 'ADDED', { timestamp: 60 }),
+    );
+    expect(await h.get('thingGroup#G', 'member#G#T')).toMatchObject({ deleted: true, eventId: 'gdel', eventTime: 100 });
+    expect(await h.get('thingGroup#H', 'member#H#U')).toMatchObject({ deleted: true, eventId: 'udel', eventTime: 100 });
+    // A membership newer than the delete is a real one (group recreated meanwhile).
+    await h.sendEach(membershipEvent('G', 'V', 'ADDED', { timestamp: 150 }));
+    expect(await h.get('thingGroup#G', 'member#G#V')).toMatchObject({ deleted: false });
+    expect(h.totals().CascadeTombstones).toBe(2);
+  });
+
+  test('a group delete and its memberships in one batch: no live membership survives', async () => {
+    const h = await harness();
+    await h.handler(
+      sqsBatch(
+        membershipEvent('G', 'A', 'ADDED', { timestamp: 20 }),
+        thingGroupEvent('G', 'DELETED', { timestamp: 100 }),
+        membershipEvent('G', 'B', 'ADDED', { timestamp: 30 }),
+        membershipEvent('G', 'C', 'ADDED', { timestamp: 40 }),
+      ),
+    );
+    for (const t of ['A', 'B', 'C']) expect(await h.get('thingGroup#G', `member#G#${t}`)).toMatchObject({ deleted: true, eventTime: 100 });
+  });
+});
+
+describe('partial events merge into the owning item', () => {
+  test('type association sets and clears thingTypeName on the journaled thing', async () => {
+    const h = await harness();
+    await h.sendEach(thingEvent('T', 'CREATED', { timestamp: 10, attributes: { a: '1' } }));
+    await h.sendEach(thingTypeAssociationEvent('T', 'Pump', 'CREATED', { timestamp: 20, eventId: 'as1' }));
+    expect(await h.get('thing#T')).toMatchObject({
+      version: v(20, 'as1'),
+      state: { thingName: 'T', thingTypeName: 'Pump', attributes: { a: '1' } },
+    });
+    // Removing another type leaves Pump alone; removing Pump clears it.
+    await h.sendEach(thingTypeAssociationEvent('T', 'Valve', 'DELETED', { timestamp: 30 }));
+    expect((await h.get('thing#T'))?.state).toMatchObject({ thingTypeName: 'Pump' });
+    await h.sendEach(thingTypeAssociationEvent('T', 'Pump', 'DELETED', { timestamp: 40 }));
+    expect((await h.get('thing#T'))?.state).toEqual({ thingName: 'T', attributes: { a: '1' } });
+    expect(h.iot.calls).toEqual([]);
+  });
+
+  test('an association older than the journaled thing is superseded', async () => {
+    const h = await harness();
+    await h.sendEach(thingEvent('T', 'UPDATED', { timestamp: 100, versionNumber: 5 }), thingTypeAssociationEvent('T', 'Pump', 'CREATED', { timestamp: 50 }));
+    expect((await h.get('thing#T'))?.state).not.toHaveProperty('thingTypeName');
+    expect(h.totals()).toMatchObject({ EventsCaptured: 1, EventsSuperseded: 1 });
+  });
+
+  test('a thing that predates replication is read from this region’s registry', async () => {
+    const h = await harness();
+    h.iot.things.set('Legacy', { thingName: 'Legacy', attributes: { fw: '1.0' } });
+    await h.sendEach(thingTypeAssociationEvent('Legacy', 'Pump', 'CREATED', { timestamp: 20 }));
+    expect((await h.get('thing#Legacy'))?.state).toEqual({ thingName: 'Legacy', thingTypeName: 'Pump', attributes: { fw: '1.0' } });
+    expect(h.iot.calls).toEqual(['thing/Legacy']);
+  });
+
+  test('a partial event for an entity gone from the registry is skipped', async () => {
+    const h = await harness();
+    await h.sendEach(thingTypeAssociationEvent('Gone', 'Pump', 'CREATED', { timestamp: 20 }), hierarchyEvent('P', 'GoneGroup', 'ADDED'));
+    expect(await h.get('thing#Gone')).toBeUndefined();
+    expect(await h.get('thingGroup#GoneGroup')).toBeUndefined();
+    expect(h.totals()).toMatchObject({ EventsCaptured: 0, EventsSuperseded: 2 });
+  });
+
+  test('a partial event newer than a tombstone reads the (recreated) entity', async () => {
+    const h = await harness();
+    await h.sendEach(thingEvent('T', 'DELETED', { timestamp: 10 }));
+    h.iot.things.set('T', { thingName: 'T', attributes: { gen: '2' } });
+    await h.sendEach(thingTypeAssociationEvent('T', 'Pump', 'CREATED', { timestamp: 20 }));
+    expect(await h.get('thing#T')).toMatchObject({ deleted: false, state: { thingTypeName: 'Pump', attributes: { gen: '2' } } });
+    // Older than the tombstone: superseded without asking IoT.
+    h.iot.calls.length = 0;
+    await h.sendEach(thingTypeAssociationEvent('T', 'Pump', 'DELETED', { timestamp: 5 }));
+    expect(h.iot.calls).toEqual([]);
+  });
+
+  test('hierarchy sets and clears parentGroupName on the child group', async () => {
+    const h = await harness();
+    await h.sendEach(thingGroupEvent('Child', 'CREATED', { timestamp: 10, description: 'c' }));
+    await h.sendEach(hierarchyEvent('Parent', 'Child', 'ADDED', { timestamp: 20 }));
+    expect((await h.get('thingGroup#Child'))?.state).toMatchObject({ thingGroupName: 'Child', parentGroupName: 'Parent', description: 'c' });
+    await h.sendEach(hierarchyEvent('Parent', 'Child', 'REMOVED', { timestamp: 30 }));
+    expect((await h.get('thingGroup#Child'))?.state).not.toHaveProperty('parentGroupName');
+    h.iot.groups.set('Legacy', { thingGroupName: 'Legacy', attributes: { k: 'v' } });
+    await h.sendEach(hierarchyEvent('Root', 'Legacy', 'ADDED', { timestamp: 40 }));
+    expect((await h.get('thingGroup#Legacy'))?.state).toEqual({ thingGroupName: 'Legacy', parentGroupName: 'Root', attributes: { k: 'v' } });
+  });
+
+  test('a merge that loses a race re-reads and merges over the winner', async () => {
+    let raced = false;
+    const h = await harness({
+      journal: (real) => ({
+        get: real.get.bind(real),
+        putIfNewer: real.putIfNewer.bind(real),
+        dependents: real.dependents.bind(real),
+        tombstoneAll: real.tombstoneAll.bind(real),
+        putIfVersion: async (item, expected) => {
+          if (!raced) {
+            raced = true;
+            const rival = thingEvent('T', 'UPDATED', { timestamp: 15, versionNumber: 2, attributes: { rival: 'yes' } });
+            await h.sendEach(rival);
+          }
+          return real.putIfVersion(item, expected);
+        },
+      }),
+    });
+    await h.sendEach(thingEvent('T', 'CREATED', { timestamp: 10, attributes: {} }));
+    await h.sendEach(thingTypeAssociationEvent('T', 'Pump', 'CREATED', { timestamp: 20 }));
+    expect((await h.get('thing#T'))?.state).toEqual({ thingName: 'T', thingTypeName: 'Pump', attributes: { rival: 'yes' } });
+  });
+
+  test('a merge that keeps losing is handed back to SQS', async () => {
+    const h = await harness({
+      journal: (real) => ({
+        get: real.get.bind(real),
+        putIfNewer: real.putIfNewer.bind(real),
+        dependents: real.dependents.bind(real),
+        tombstoneAll: real.tombstoneAll.bind(real),
+        putIfVersion: async () => false,
+      }),
+    });
+    await h.sendEach(thingEvent('T', 'CREATED', { timestamp: 10 }));
+    const batch = sqsBatch(thingTypeAssociationEvent('T', 'Pump', 'CREATED', { timestamp: 20 }));
+    expect(await h.handler(batch)).toEqual({ batchItemFailures: [{ itemIdentifier: batch.Records[0].messageId }] });
+  });
+});
+
+describe('echo suppression', () => {
+  test('a replayed thing update (its version recorded by replay) is not journaled', async () => {
+    const h = await harness();
+    await h.ledger.record('thing#T', [versionFingerprint(3)]);
+    await h.sendEach(thingEvent('T', 'UPDATED', { timestamp: 10, versionNumber: 3 }));
+    expect(await h.get('thing#T')).toBeUndefined();
+    expect(h.totals()).toMatchObject({ EchoesSuppressed: 1, EventsCaptured: 0 });
+    // Duplicate echoes match too.
+    await h.sendEach(thingEvent('T', 'UPDATED', { timestamp: 10, versionNumber: 3 }));
+    expect(h.totals().EchoesSuppressed).toBe(2);
+  });
+
+  test('the trap: an echo of an old state, newer than the journal, must not overwrite the journal', async () => {
+    const h = await harness();
+    // Region B replayed S1 (local version 5 here); meanwhile A changed the thing to S2, already in our journal.
+    await h.ledger.record('thing#T', [versionFingerprint(5), hashFingerprint(stateHash({ thingName: 'T', attributes: { s: '1' } }))]);
+    const s2 = thingEvent('T', 'UPDATED', { timestamp: 2000, versionNumber: 8, attributes: { s: '2' } });
+    const s2Item: JournalItem = {
+      pk: 'thing#T',
+      sk: 'thing#T',
+      kind: 'thing',
+      version: v(2000, String(s2.eventId), 8, 'eu-west-1'),
+      eventTime: 2000,
+      eventId: String(s2.eventId),
+      originRegion: 'eu-west-1',
+      deleted: false,
+      state: { thingName: 'T', attributes: { s: '2' } },
+      stateHash: stateHash({ thingName: 'T', attributes: { s: '2' } }),
+      capturedAt: 1,
+    };
+    await h.store.putIfNewer(s2Item);
+    // The echo of S1 arrives later, with a later event time than S2.
+    await h.sendEach(thingEvent('T', 'UPDATED', { timestamp: 3000, versionNumber: 5, attributes: { s: '1' } }));
+    expect(await h.get('thing#T')).toEqual(s2Item);
+    expect(h.totals().EchoesSuppressed).toBe(1);
+  });
+
+  test('a genuine change is journaled and clears the ledger entry', async () => {
+    const h = await harness();
+    await h.ledger.record('thing#T', [versionFingerprint(3)]);
+    await h.sendEach(thingEvent('T', 'UPDATED', { timestamp: 10, versionNumber: 4 }));
+    expect(await h.get('thing#T')).toMatchObject({ deleted: false });
+    expect(await h.ledger.isEcho('thing#T', [versionFingerprint(3)], Date.now())).toBe(false);
+  });
+
+  test('an echo never clears the ledger (later duplicate echoes still match)', async () => {
+    const h = await harness();
+    await h.ledger.record('thing#T', [versionFingerprint(3)]);
+    await h.sendEach(thingEvent('T', 'UPDATED', { versionNumber: 3 }));
+    expect(await h.ledger.isEcho('thing#T', [versionFingerprint(3)], Date.now())).toBe(true);
+  });
+
+  test('a superseded genuine event does not clear the ledger', async () => {
+    const h = await harness();
+    await h.sendEach(thingEvent('T', 'UPDATED', { timestamp: 100, versionNumber: 9 }));
+    await h.ledger.record('thing#T', [versionFingerprint(10)]);
+    await h.sendEach(thingEvent('T', 'UPDATED', { timestamp: 50, versionNumber: 8 }));
+    expect(await h.ledger.isEcho('thing#T', [versionFingerprint(10)], Date.now())).toBe(true);
+  });
+
+  test('hash fingerprints: thing types, memberships and deletes', async () => {
+    const h = await harness();
+    const typeState = { thingTypeName: 'Pump', description: 'My thing type', searchableAttributes: ['attribute1', 'attribute2', 'attribute3'], deprecated: false };
+    await h.ledger.record('thingType#Pump', [hashFingerprint(stateHash(typeState))]);
+    await h.ledger.record('member#G#T', [hashFingerprint(stateHash({ thingGroupName: 'G', thingName: 'T' }))]);
+    await h.ledger.record('thingGroup#Gone', [hashFingerprint(TOMBSTONE_HASH)]);
+    await h.sendEach(thingTypeEvent('Pump', 'CREATED'), membershipEvent('G', 'T', 'ADDED'), thingGroupEvent('Gone', 'DELETED'));
+    expect(await h.get('thingType#Pump')).toBeUndefined();
+    expect(await h.get('thingGroup#G', 'member#G#T')).toBeUndefined();
+    expect(await h.get('thingGroup#Gone')).toBeUndefined();
+    expect(h.totals()).toMatchObject({ EchoesSuppressed: 3, EventsCaptured: 0, CascadeTombstones: 0 });
+    // A different state is a genuine change.
+    await h.sendEach(thingTypeEvent('Pump', 'UPDATED', { isDeprecated: true }));
+    expect(await h.get('thingType#Pump')).toMatchObject({ state: { deprecated: true } });
+  });
+
+  test('an echoed delete does not cascade (the origin region already did)', async () => {
+    const h = await harness();
+    await h.sendEach(membershipEvent('G', 'T', 'ADDED', { timestamp: 10 }));
+    await h.ledger.record('thingGroup#G', [hashFingerprint(TOMBSTONE_HASH)]);
+    await h.sendEach(thingGroupEvent('G', 'DELETED', { timestamp: 20 }));
+    expect(await h.get('thingGroup#G', 'member#G#T')).toMatchObject({ deleted: false });
+  });
+
+  test('a merge whose merged state is what replay applied is an echo', async () => {
+    const h = await harness();
+    await h.sendEach(thingEvent('T', 'CREATED', { timestamp: 10, attributes: { a: '1' } }));
+    const replayed = { thingName: 'T', thingTypeName: 'Pump', attributes: { a: '1' } };
+    await h.ledger.record('thing#T', [versionFingerprint(2), hashFingerprint(stateHash(replayed))]);
+    await h.sendEach(thingTypeAssociationEvent('T', 'Pump', 'CREATED', { timestamp: 20 }));
+    expect((await h.get('thing#T'))?.state).toEqual({ thingName: 'T', attributes: { a: '1' } });
+    expect(h.totals().EchoesSuppressed).toBe(1);
+  });
+
+  test('cascade tombstones clear the dependents’ ledger entries', async () => {
+    const h = await harness();
+    await h.sendEach(membershipEvent('G', 'T', 'ADDED', { timestamp: 10 }));
+    const fp = hashFingerprint(stateHash({ thingGroupName: 'G', thingName: 'T' }));
+    await h.ledger.record('member#G#T', [fp]);
+    await h.sendEach(thingGroupEvent('G', 'DELETED', { timestamp: 20 }));
+    expect(await h.ledger.isEcho('member#G#T', [fp], Date.now())).toBe(false);
+  });
+});
+
+describe('failures', () => {
+  test('malformed records go to the dead-letter queue without affecting batch-mates', async () => {
+    const h = await harness();
+    const good1 = thingEvent('A', 'CREATED');
+    const bad = { ...thingEvent('B', 'CREATED'), timestamp: 'yesterday' };
+    const good2 = membershipEvent('G', 'A', 'ADDED');
+    const batch = sqsBatch(good1, bad, 'not json', good2);
+    expect(await h.handler(batch)).toEqual({ batchItemFailures: [] });
+    expect(await h.get('thing#A')).toBeDefined();
+    expect(await h.get('thingGroup#G', 'member#G#A')).toBeDefined();
+    expect(h.dlq).toEqual([
+      { reason: 'MalformedEvent', error: expect.stringMatching(/timestamp/), body: batch.Records[1].body, messageId: batch.Records[1].messageId },
+      { reason: 'MalformedEvent', error: 'body is not JSON', body: 'not json', messageId: batch.Records[2].messageId },
+    ]);
+    expect(h.totals()).toMatchObject({ MalformedEvents: 2, EventsCaptured: 2 });
+  });
+
+  test('a dead-letter send that fails hands the record back to SQS', async () => {
+    const h = await harness({
+      deadLetters: async () => {
+        throw new Error('SQS unavailable');
+      },
+    });
+    const batch = sqsBatch('{}', thingEvent('A', 'CREATED'));
+    expect(await h.handler(batch)).toEqual({ batchItemFailures: [{ itemIdentifier: batch.Records[0].messageId }] });
+    expect(await h.get('thing#A')).toBeDefined();
+  });
+
+  test('a transient DynamoDB failure fails only that record, and its redelivery succeeds', async () => {
+    let failing = true;
+    const client = tables.newClient();
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (failing && context.commandName === 'PutItemCommand' && JSON.stringify(args.input).includes('thing#Flaky')) {
+          throw new ProvisionedThroughputExceededException({ message: 'Rate exceeded', $metadata: { httpStatusCode: 400 } });
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'injectThrottle' },
+    );
+    const doc = DynamoDBDocumentClient.from(client);
+    const h = await harness({ doc });
+    const flaky = thingEvent('Flaky', 'CREATED', { timestamp: 10 });
+    const batch = sqsBatch(thingEvent('Steady', 'CREATED'), flaky, membershipEvent('G', 'Steady', 'ADDED'));
+    expect(await h.handler(batch)).toEqual({ batchItemFailures: [{ itemIdentifier: batch.Records[1].messageId }] });
+    expect(await h.get('thing#Steady')).toBeDefined();
+    expect(await h.get('thingGroup#G', 'member#G#Steady')).toBeDefined();
+    expect(await h.get('thing#Flaky')).toBeUndefined();
+    failing = false;
+    expect(await h.handler({ Records: [batch.Records[1]] })).toEqual({ batchItemFailures: [] });
+    expect(await h.get('thing#Flaky')).toMatchObject({ eventTime: 10 });
+  });
+
+  test('a redelivery after a failed cascade finishes the cascade and clears the ledger', async () => {
+    let failDependents = true;
+    const h = await harness({
+      journal: (real) => ({
+        get: real.get.bind(real),
+        putIfNewer: real.putIfNewer.bind(real),
+        putIfVersion: real.putIfVersion.bind(real),
+        tombstoneAll: real.tombstoneAll.bind(real),
+        dependents: async (key, o) => {
+          if (failDependents) throw Object.assign(new Error('Internal server error'), { name: 'InternalServerError' });
+          return real.dependents(key, o);
+        },
+      }),
+    });
+    await h.sendEach(membershipEvent('G', 'T', 'ADDED', { timestamp: 10 }));
+    await h.ledger.record('thingGroup#G', [hashFingerprint('something-replayed-earlier')]);
+    const del = sqsBatch(thingGroupEvent('G', 'DELETED', { timestamp: 20 }));
+    expect((await h.handler(del)).batchItemFailures).toHaveLength(1);
+    expect(await h.get('thingGroup#G')).toMatchObject({ deleted: true });
+    expect(await h.get('thingGroup#G', 'member#G#T')).toMatchObject({ deleted: false });
+    failDependents = false;
+    await h.ledger.record('thingGroup#G', [hashFingerprint('something-replayed-earlier')]);
+    expect((await h.handler(del)).batchItemFailures).toHaveLength(0);
+    expect(await h.get('thingGroup#G', 'member#G#T')).toMatchObject({ deleted: true, eventTime: 20 });
+    expect(await h.ledger.isEcho('thingGroup#G', [hashFingerprint('something-replayed-earlier')], Date.now())).toBe(false);
+  });
+
+  test('many records in one batch are processed with bounded concurrency', async () => {
+    const h = await harness();
+    const bodies = Array.from({ length: 40 }, (_, i) => thingEvent(`T${i}`, 'CREATED', { timestamp: 10 + i }));
+    expect(await h.handler(sqsBatch(...bodies))).toEqual({ batchItemFailures: [] });
+    expect(h.totals().EventsCaptured).toBe(40);
+  });
+});
+
+describe('an empty batch', () => {
+  test('still emits one metrics line', async () => {
+    const h = await harness();
+    const empty: SQSEvent = { Records: [] };
+    expect(await h.handler(empty)).toEqual({ batchItemFailures: [] });
+    expect(h.emitted).toHaveLength(1);
+  });
+});

@@ -1,0 +1,47 @@
+import { replayDepsFromEnv } from '../../../lambda/shared/replay/env';
+
+const env = {
+  AWS_REGION: 'eu-central-1',
+  JOURNAL_TABLE_NAME: 'journal',
+  ECHO_LEDGER_TABLE_NAME: 'ledger',
+};
+
+describe('replay dependencies from the environment', () => {
+  test('defaults: namespace IotDr, IoT client with 3 attempts in this region', async () => {
+    const deps = replayDepsFromEnv(env);
+    expect(deps.region).toBe('eu-central-1');
+    expect(deps.metricsNamespace).toBe('IotDr');
+    expect(deps.journal.tableName).toBe('journal');
+    expect(await deps.iot.config.region()).toBe('eu-central-1');
+    expect(await deps.iot.config.maxAttempts()).toBe(3);
+    deps.iot.destroy();
+  });
+
+  test('METRICS_NAMESPACE overrides the namespace', () => {
+    expect(replayDepsFromEnv({ ...env, METRICS_NAMESPACE: 'Custom' }).metricsNamespace).toBe('Custom');
+  });
+
+  test.each(['AWS_REGION', 'JOURNAL_TABLE_NAME', 'ECHO_LEDGER_TABLE_NAME'])('missing %s fails at load with its name', (name) => {
+    const partial: Record<string, string> = { ...env };
+    delete partial[name];
+    expect(() => replayDepsFromEnv(partial)).toThrow(name);
+  });
+
+  test.each(['0', '-5', 'soon', '1.5'])('ECHO_TTL_SECONDS=%s is rejected', (ttl) => {
+    expect(() => replayDepsFromEnv({ ...env, ECHO_TTL_SECONDS: ttl })).toThrow('ECHO_TTL_SECONDS');
+  });
+
+  test.each(['replay-thing', 'replay-thing-type', 'replay-thing-group', 'replay-membership'])('lambda/%s exports a handler', (dir) => {
+    const saved = { ...process.env };
+    Object.assign(process.env, env);
+    try {
+      jest.isolateModules(() => {
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const mod = require(`../../../lambda/${dir}/index`) as { handler: unknown };
+        expect(typeof mod.handler).toBe('function');
+      });
+    } finally {
+      process.env = saved;
+    }
+  });
+});
