@@ -11,6 +11,8 @@ export const RETRYABLE_ERRORS = {
   throttled: 'RegistryThrottled',
   /** Someone changed the entity in this region between our read and our write. */
   conflict: 'ConcurrentModification',
+  /** IoT answered 5xx (InternalFailure, ServiceUnavailable) after the SDK's own retries. */
+  unavailable: 'RegistryUnavailable',
 } as const;
 
 export class DependencyNotReady extends Error {
@@ -35,6 +37,21 @@ export class ConcurrentModification extends Error {
     super(message, options);
     this.name = RETRYABLE_ERRORS.conflict;
   }
+}
+
+export class RegistryUnavailable extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = RETRYABLE_ERRORS.unavailable;
+  }
+}
+
+/** True for SDK errors that mean the service failed on its side (HTTP 5xx). */
+export function isServerFault(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const fault = (err as { $fault?: string }).$fault;
+  const status = (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  return fault === 'server' || (status !== undefined && status >= 500);
 }
 
 /** Input that can never succeed (bad event, unknown key): goes to a dead-letter queue, never retried. */

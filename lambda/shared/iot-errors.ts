@@ -2,7 +2,7 @@
  * Classifying AWS IoT (and DynamoDB) SDK errors by name, so handlers can tell "already there", "already gone",
  * "someone changed it" and "slow down" apart without importing every exception class.
  */
-import { ConcurrentModification, RegistryThrottled, isThrottle } from './errors';
+import { ConcurrentModification, RegistryThrottled, RegistryUnavailable, isServerFault, isThrottle } from './errors';
 
 const nameOf = (err: unknown): string | undefined => (err instanceof Error ? err.name : undefined);
 
@@ -40,7 +40,8 @@ export function isDefinitelyRejected(err: unknown): boolean {
 
 /**
  * Maps the SDK errors the replay workflow retries on to the typed errors Step Functions matches by name
- * (throttles → RegistryThrottled, version conflicts → ConcurrentModification); anything else is returned as is.
+ * (throttles → RegistryThrottled, version conflicts → ConcurrentModification, 5xx → RegistryUnavailable);
+ * anything else is returned as is.
  */
 export function toRetryableError(err: unknown, context: string): unknown {
   if (isThrottle(err)) {
@@ -48,6 +49,9 @@ export function toRetryableError(err: unknown, context: string): unknown {
   }
   if (isVersionConflict(err)) {
     return new ConcurrentModification(`${context}: the entity changed in this region between read and write`, { cause: err });
+  }
+  if (isServerFault(err)) {
+    return new RegistryUnavailable(`${context}: the registry failed after the SDK's retries (${nameOf(err)})`, { cause: err });
   }
   return err;
 }

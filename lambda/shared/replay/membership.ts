@@ -17,7 +17,6 @@ import { isNotFound } from '../iot-errors';
 import { memberKeys, thingGroupKeys, thingKeys } from '../keys';
 import type { JournalItem } from '../model';
 import { log } from '../telemetry';
-import { compareVersions } from '../version';
 import {
   EchoGuard,
   type KindReplayer,
@@ -52,13 +51,15 @@ async function groupsOfThing(iot: IoTClient, thingName: string): Promise<Set<str
 }
 
 /**
- * A membership whose thing or group is missing here: dead if the journal holds a newer tombstone for that
- * parent (the parent was deleted after the membership was journaled), otherwise the parent is still coming.
+ * A membership whose thing or group is missing here: dead while the journal holds a tombstone for that
+ * parent — whatever its version: a membership added in one region while its group was deleted in the other
+ * is newer than the delete, yet no IoT registry can hold a membership of a deleted group. Otherwise the
+ * parent is still on its way.
  */
 async function missingParent(deps: ReplayDeps, item: JournalItem, parentKey: string, what: string): Promise<ReconcileOutcome> {
   const parent = await deps.journal.get(parentKey, parentKey);
-  if (parent?.deleted && compareVersions(parent.version, item.version) > 0) {
-    log('INFO', 'membership is dead: its parent was deleted after it', { key: item.sk, parent: parentKey, parentVersion: parent.version });
+  if (parent?.deleted) {
+    log('INFO', 'membership is dead: its parent is deleted', { key: item.sk, parent: parentKey, parentVersion: parent.version });
     return 'unchanged';
   }
   throw new DependencyNotReady(`${what} of membership ${item.sk} does not exist in this region yet`, parentKey);

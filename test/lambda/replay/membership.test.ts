@@ -155,10 +155,21 @@ describe('membership replay', () => {
     expect(sentWrites(ctx.iotMock)).toEqual([]);
   });
 
-  test('group tombstone OLDER than the membership (group recreated since) → DependencyNotReady', async () => {
+  test('group tombstone OLDER than the membership (added in the other region while the group was deleted here) → still dead', async () => {
     const item = member(true, { eventTime: NOW - 3000 });
     await ctx.putItem(item);
     await ctx.putItem(journalItem({ keys: thingGroupKeys('floor-1'), kind: 'thingGroup', eventTime: NOW - 5000 }));
+    thingInGroups([]);
+    groupHere(false);
+
+    expect((await createMembershipReplay(ctx.deps)(taskFor(item))).action).toBe('unchanged');
+    expect(sentWrites(ctx.iotMock)).toEqual([]);
+  });
+
+  test('group journaled alive but not here yet → DependencyNotReady', async () => {
+    const item = member(true, { eventTime: NOW - 3000 });
+    await ctx.putItem(item);
+    await ctx.putItem(journalItem({ keys: thingGroupKeys('floor-1'), kind: 'thingGroup', state: { thingGroupName: 'floor-1', attributes: {} }, eventTime: NOW - 5000 }));
     thingInGroups([]);
     groupHere(false);
 
