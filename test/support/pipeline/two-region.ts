@@ -1,0 +1,372 @@
+/**
+ * Two regions of the replication pipeline on loopback, wired like the deployed system:
+ *
+ *   emulator (IoT) ─registry events─▶ capture handler ─▶ journal (dynalite) ─stream tap─┬▶ pipe filter ─▶ state machine ─▶ replay handlers ─▶ emulator
+ *                                                                                        └▶ replication to the other region's journal (last writer wins)
+ *
+ * The capture and replay handlers are the real ones; the state machine and pipe filter are the synthesized
+ * ones (see replay-workflow.ts), run by aws-local-stepfunctions. The test owns time: `settle()` delivers
+ * queued registry events, replications and stream records in rounds until nothing moves, and the options
+ * let a scenario duplicate, reorder or hold back deliveries the way the real services may.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { IoTClient } from '@aws-sdk/client-iot';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import type { SQSEvent } from 'aws-lambda';
+import { StateMachine } from 'aws-local-stepfunctions';
+import { createCaptureHandler } from '../../../lambda/capture/capture-handler';
+import type { DeadLetter } from '../../../lambda/capture/dead-letters';
+import { iotRegistryReader } from '../../../lambda/capture/registry-reader';
+import { EchoLedger } from '../../../lambda/shared/echo-ledger';
+import { JournalStore } from '../../../lambda/shared/journal-store';
+import type { ReplayTaskInput, ReplayTaskResult } from '../../../lambda/shared/model';
+import type { ReplayDeps, ReplayHandler } from '../../../lambda/shared/replay/common';
+import { createMembershipReplay } from '../../../lambda/shared/replay/membership';
+import { createThingReplay } from '../../../lambda/shared/replay/thing';
+import { createThingGroupReplay } from '../../../lambda/shared/replay/thing-group';
+import { createThingTypeReplay } from '../../../lambda/shared/replay/thing-type';
+import { type IotEmulator, type RegistryEvent, startIotEmulator } from '../iot-emulator';
+import { type JournalTables, startJournalTables } from '../journal-tables';
+import { matchesPattern } from './event-pattern';
+import type { ReplayWorkflow } from './replay-workflow';
+import { type StreamRecord, tapJournalWrites } from './stream-tap';
+
+/** Task states of the synthesized workflow and which replay handler stands behind each. */
+export interface WorkflowStateNames {
+  readonly thing: string;
+  readonly thingType: string;
+  readonly thingGroup: string;
+  readonly membership: string;
+  readonly deadLetterStates: readonly string[];
+}
+
+export interface WorldOptions {
+  /** One synthesized workflow per region name. */
+  readonly workflows: Readonly<Record<string, ReplayWorkflow>>;
+  readonly stateNames: WorkflowStateNames;
+  /** Per-API TPS overrides for both emulators (default: the emulator's AWS quotas). */
+  readonly quotas?: Partial<Record<string, number>>;
+  /** Waits between retries of the replay tasks, ms, per Retry rule (default 20 ms each: tests own time). */
+  readonly retryWaitMs?: number | number[];
+  /** Seeded randomness for the perturbations below. */
+  readonly seed?: number;
+}
+
+export interface SettleOptions {
+  /** Deliver every registry event twice (at-least-once delivery). */
+  readonly duplicateEvents?: boolean;
+  /** Shuffle registry events and stream records before each delivery round. */
+  readonly shuffle?: boolean;
+  /** Fraction (0..1) of deliveries held back to a later round. */
+  readonly holdBack?: number;
+  /** Rounds before giving up with an error (default 200). */
+  readonly maxRounds?: number;
+}
+
+export interface ReplayDeadLetter {
+  readonly key?: string;
+  readonly error?: string;
+  readonly cause?: string;
+  readonly [field: string]: unknown;
+}
+
+/** One region: its IoT registry, journal and the handlers that connect them. */
+export class RegionNode {
+  readonly iot: IoTClient;
+  readonly captureDeadLetters: DeadLetter[] = [];
+  readonly replayDeadLetters: ReplayDeadLetter[] = [];
+  readonly replayResults: ReplayTaskResult[] = [];
+  readonly pendingEvents: RegistryEvent[] = [];
+  readonly pendingStream: StreamRecord[] = [];
+  captureHandler!: (e: SQSEvent) => Promise<unknown>;
+  replayHandlers!: Record<'thing' | 'thingType' | 'thingGroup' | 'membership', ReplayHandler>;
+  journal!: JournalStore;
+  journalTable!: string;
+  ledgerTable!: string;
+  /** Writes replicated in from the other region (not replicated onwards, as in global tables). */
+  replicaDoc!: DynamoDBDocumentClient;
+
+  constructor(
+    readonly name: string,
+    readonly emulator: IotEmulator,
+    readonly workflow: ReplayWorkflow,
+  ) {
+    this.iot = new IoTClient({ endpoint: emulator.endpoint, region: name, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    emulator.onEvent((e) => this.pendingEvents.push(e));
+  }
+}
+
+let messageCounter = 0;
+
+export class ReplicationWorld {
+  private readonly nodes = new Map<string, RegionNode>();
+  /** Last-writer-wins clock of every journal item per region, as global tables resolve conflicts. */
+  private readonly writeClock = new Map<string, number>();
+  private clock = 0;
+  private rng: () => number;
+  private readonly pendingReplication: Array<{ to: string; image: Record<string, unknown>; at: number }> = [];
+  private tableRun = 0;
+
+  private constructor(
+    private readonly options: WorldOptions,
+    private readonly tables: JournalTables,
+  ) {
+    this.rng = mulberry32(options.seed ?? 1);
+  }
+
+  static async start(options: WorldOptions): Promise<ReplicationWorld> {
+    const regionNames = Object.keys(options.workflows);
+    if (regionNames.length !== 2) throw new Error('a replication world has exactly two regions');
+    const tables = await startJournalTables();
+    const world = new ReplicationWorld(options, tables);
+    for (const name of regionNames) {
+      const emulator = await startIotEmulator({ region: name, quotas: options.quotas, thingTypeDeleteCooldownMs: 0 });
+      world.nodes.set(name, new RegionNode(name, emulator, options.workflows[name]));
+    }
+    await world.reset();
+    return world;
+  }
+
+  get regions(): RegionNode[] {
+    return [...this.nodes.values()];
+  }
+
+  region(name: string): RegionNode {
+    const node = this.nodes.get(name);
+    if (!node) throw new Error(`no region ${name} in this world`);
+    return node;
+  }
+
+  /** Fresh registries and journals (new tables), handlers rebuilt; keeps the servers running. */
+  async reset(seed?: number): Promise<void> {
+    if (seed !== undefined) this.rng = mulberry32(seed);
+    this.tableRun += 1;
+    this.writeClock.clear();
+    this.pendingReplication.length = 0;
+    for (const node of this.nodes.values()) {
+      node.emulator.reset();
+      node.emulator.enableAllEvents();
+      for (const list of [node.captureDeadLetters, node.replayDeadLetters, node.replayResults, node.pendingEvents, node.pendingStream]) {
+        list.length = 0;
+      }
+      const names = await this.tables.createTables(`${node.name}-${this.tableRun}`);
+      node.journalTable = names.journalTable;
+      node.ledgerTable = names.ledgerTable;
+      this.wire(node);
+    }
+  }
+
+  private wire(node: RegionNode): void {
+    const reader = this.tables.newClient();
+    // Capture's writes: on this region's stream and replicated to the other region.
+    const captureClient = this.tables.newClient();
+    tapJournalWrites(captureClient, reader, node.journalTable, node.name, (r) => this.onLocalWrite(node, r));
+    // Replicated writes: on this region's stream only.
+    const replicaClient = this.tables.newClient();
+    tapJournalWrites(replicaClient, reader, node.journalTable, node.name, (r) => node.pendingStream.push(r));
+    const doc = (c: DynamoDBClient) => DynamoDBDocumentClient.from(c, { marshallOptions: { removeUndefinedValues: true } });
+    node.replicaDoc = doc(replicaClient);
+
+    const captureDoc = doc(captureClient);
+    node.journal = new JournalStore(captureDoc, node.journalTable);
+    node.captureHandler = createCaptureHandler({
+      journal: node.journal,
+      ledger: new EchoLedger(captureDoc, node.ledgerTable),
+      deadLetters: { send: async (letter: DeadLetter) => void node.captureDeadLetters.push(letter) },
+      iot: iotRegistryReader(new IoTClient({ endpoint: node.emulator.endpoint, region: node.name, credentials: testCredentials })),
+      region: node.name,
+      emit: () => undefined,
+    });
+
+    const replayDoc = doc(this.tables.newClient());
+    const deps: ReplayDeps = {
+      iot: new IoTClient({ endpoint: node.emulator.endpoint, region: node.name, credentials: testCredentials, maxAttempts: 3 }),
+      journal: new JournalStore(replayDoc, node.journalTable),
+      ledger: new EchoLedger(replayDoc, node.ledgerTable),
+      region: node.name,
+      now: Date.now,
+      metricsNamespace: 'IotDrTest',
+    };
+    node.replayHandlers = {
+      thing: createThingReplay(deps),
+      thingType: createThingTypeReplay(deps),
+      thingGroup: createThingGroupReplay(deps),
+      membership: createMembershipReplay(deps),
+    };
+  }
+
+  private onLocalWrite(node: RegionNode, record: StreamRecord): void {
+    this.clock += 1;
+    const key = `${node.name}|${record.dynamodb.Keys.pk.S}|${record.dynamodb.Keys.sk.S}`;
+    this.writeClock.set(key, this.clock);
+    node.pendingStream.push(record);
+    if (!record.dynamodb.NewImage) return;
+    const image = unmarshall(record.dynamodb.NewImage);
+    for (const other of this.nodes.values()) {
+      if (other !== node) this.pendingReplication.push({ to: other.name, image, at: this.clock });
+    }
+  }
+
+  /** Applies one replicated write if it is the last writer for that item in the target region. */
+  private async replicate(op: { to: string; image: Record<string, unknown>; at: number }): Promise<void> {
+    const node = this.region(op.to);
+    const key = `${node.name}|${String(op.image.pk)}|${String(op.image.sk)}`;
+    if ((this.writeClock.get(key) ?? 0) > op.at) return;
+    this.writeClock.set(key, op.at);
+    await node.replicaDoc.send(new PutCommand({ TableName: node.journalTable, Item: op.image }));
+  }
+
+  /**
+   * Delivers everything queued — registry events to capture, journal writes to the other region, stream
+   * records through the pipe filter to the workflow — in rounds until a round moves nothing.
+   */
+  async settle(options: SettleOptions = {}): Promise<void> {
+    const maxRounds = options.maxRounds ?? 200;
+    for (let round = 0; round < maxRounds; round++) {
+      await flushEmulatorEvents();
+      let moved = false;
+      for (const node of this.nodes.values()) {
+        const events = this.take(node.pendingEvents, options);
+        if (events.length > 0) {
+          moved = true;
+          const deliveries = options.duplicateEvents ? events.flatMap((e) => [e, e]) : events;
+          for (let i = 0; i < deliveries.length; i += 10) {
+            await node.captureHandler(sqsEvent(deliveries.slice(i, i + 10)));
+          }
+        }
+      }
+      const replications = this.take(this.pendingReplication, options);
+      for (const op of replications) await this.replicate(op);
+      moved ||= replications.length > 0;
+      for (const node of this.nodes.values()) {
+        const records = this.take(node.pendingStream, options);
+        if (records.length > 0) {
+          moved = true;
+          await this.runPipe(node, records);
+        }
+      }
+      await flushEmulatorEvents();
+      const queued = this.regions.some((n) => n.pendingEvents.length + n.pendingStream.length > 0) || this.pendingReplication.length > 0;
+      if (!moved && !queued) return;
+    }
+    throw new Error(`replication did not settle within ${maxRounds} rounds`);
+  }
+
+  /** Takes what this round delivers from a queue, applying the shuffle and hold-back perturbations. */
+  private take<T>(queue: T[], options: SettleOptions): T[] {
+    const all = queue.splice(0, queue.length);
+    if (options.shuffle) shuffleInPlace(all, this.rng);
+    if (!options.holdBack) return all;
+    const now: T[] = [];
+    for (const item of all) (this.rng() < options.holdBack ? queue : now).push(item);
+    // Never hold back everything: progress is guaranteed.
+    if (now.length === 0 && queue.length > 0) now.push(queue.shift()!);
+    return now;
+  }
+
+  /** The pipe: filter with the synthesized patterns, batch, and run the synthesized workflow per batch. */
+  private async runPipe(node: RegionNode, records: StreamRecord[]): Promise<void> {
+    const { workflow } = node;
+    const passing = records.filter((r) => workflow.filterPatterns.length === 0 || workflow.filterPatterns.some((p) => matchesPattern(p, r)));
+    for (let i = 0; i < passing.length; i += workflow.batchSize) {
+      await this.runWorkflow(node, passing.slice(i, i + workflow.batchSize));
+    }
+  }
+
+  private async runWorkflow(node: RegionNode, batch: StreamRecord[]): Promise<void> {
+    const names = this.options.stateNames;
+    const invoke = (handler: ReplayHandler) => async (input: unknown) => {
+      const payload = unwrapLambdaPayload(input) as ReplayTaskInput;
+      const result = await handler(payload);
+      node.replayResults.push(result);
+      return result as unknown as Record<string, never>;
+    };
+    const deadLetter = async (input: unknown) => {
+      const body = (input as { MessageBody?: unknown }).MessageBody ?? input;
+      node.replayDeadLetters.push((typeof body === 'string' ? JSON.parse(body) : body) as ReplayDeadLetter);
+      messageCounter += 1;
+      return { MessageId: `dlq-${messageCounter}` };
+    };
+    const localHandlers: Record<string, (input: never) => Promise<never>> = {
+      [names.thing]: invoke(node.replayHandlers.thing) as never,
+      [names.thingType]: invoke(node.replayHandlers.thingType) as never,
+      [names.thingGroup]: invoke(node.replayHandlers.thingGroup) as never,
+      [names.membership]: invoke(node.replayHandlers.membership) as never,
+    };
+    for (const s of names.deadLetterStates) localHandlers[s] = deadLetter as never;
+    const retryWait = this.options.retryWaitMs ?? 20;
+    const machine = new StateMachine(node.workflow.definition as never, { validationOptions: { checkArn: false } });
+    const execution = machine.run(batch as never, {
+      overrides: {
+        taskResourceLocalHandlers: localHandlers as never,
+        retryIntervalOverrides: Object.fromEntries([names.thing, names.thingType, names.thingGroup, names.membership].map((s) => [s, retryWait])),
+      },
+    });
+    await execution.result;
+  }
+
+  /** Registry contents of every region, for convergence assertions. */
+  snapshots(): Record<string, ReturnType<IotEmulator['snapshot']>> {
+    return Object.fromEntries(this.regions.map((n) => [n.name, n.emulator.snapshot()]));
+  }
+
+  async close(): Promise<void> {
+    for (const node of this.nodes.values()) {
+      node.iot.destroy();
+      await node.emulator.close();
+    }
+    await this.tables.close();
+  }
+}
+
+const testCredentials = { accessKeyId: 'test', secretAccessKey: 'test' };
+
+/** An IoT rule's SQS action delivers `SELECT *, topic() AS topic` of the registry event. */
+function sqsEvent(events: RegistryEvent[]): SQSEvent {
+  return {
+    Records: events.map((e) => {
+      messageCounter += 1;
+      return {
+        messageId: `msg-${messageCounter}`,
+        receiptHandle: `rh-${messageCounter}`,
+        body: JSON.stringify({ ...e.payload, topic: e.topic }),
+        attributes: {} as never,
+        messageAttributes: {},
+        md5OfBody: '',
+        eventSource: 'aws:sqs',
+        eventSourceARN: 'arn:aws:sqs:local:000000000000:capture',
+        awsRegion: 'local',
+      };
+    }),
+  };
+}
+
+/** `LambdaInvoke` without payloadResponseOnly hands the task `{ FunctionName, Payload }`. */
+function unwrapLambdaPayload(input: unknown): unknown {
+  const o = input as { FunctionName?: unknown; Payload?: unknown };
+  return o && typeof o === 'object' && 'FunctionName' in o && 'Payload' in o ? o.Payload : input;
+}
+
+/** Emulator events are delivered with setImmediate; a macrotask turn lets them all land. */
+async function flushEmulatorEvents(): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, 5));
+}
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function shuffleInPlace<T>(list: T[], rng: () => number): void {
+  for (let i = list.length - 1; i > 0; i--) {
+    const j = Math.floor(rng() * (i + 1));
+    [list[i], list[j]] = [list[j], list[i]];
+  }
+}
