@@ -1,0 +1,5 @@
+export * from './topology';
+export * from './deployment';
+export * from './stacks';
+export * from './iot-services';
+export { handlerAssetPath, type HandlerName } from './lambda-assets';

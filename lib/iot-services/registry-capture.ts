@@ -1,0 +1,291 @@
+import { Annotations, Duration, Stack } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as iot from 'aws-cdk-lib/aws-iot';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as cr from 'aws-cdk-lib/custom-resources';
+import { Construct } from 'constructs';
+import { DEFAULT_METRICS_NAMESPACE, METRIC_NAMES } from '../../lambda/shared/telemetry';
+import type { IReplicationJournal } from './replication-journal';
+import { acknowledgeCustomResourceProvider, acknowledgeFinding, acknowledgeWildcardResource } from '../private/acknowledge';
+import { HandlerFunction } from '../private/handler-function';
+import { iotResourceArn } from '../private/iot';
+import { checkDuration, checkMetricsNamespace } from '../private/validate';
+
+/** The registry event families capture subscribes to, with the topic filter of each. */
+export const REGISTRY_EVENT_TOPICS = {
+  thing: '$aws/events/thing/+/+',
+  thingType: '$aws/events/thingType/+/+',
+  thingTypeAssociation: '$aws/events/thingTypeAssociation/thing/+/+',
+  thingGroup: '$aws/events/thingGroup/+/+',
+  thingGroupMembership: '$aws/events/thingGroupMembership/thingGroup/+/thing/+/+',
+  thingGroupHierarchy: '$aws/events/thingGroupHierarchy/thingGroup/+/childThingGroup/+/+',
+} as const;
+
+export type RegistryEventFamily = keyof typeof REGISTRY_EVENT_TOPICS;
+
+/** IoT event configuration types capture needs enabled (`UpdateEventConfigurations`). */
+export const REGISTRY_EVENT_TYPES = [
+  'THING',
+  'THING_TYPE',
+  'THING_TYPE_ASSOCIATION',
+  'THING_GROUP',
+  'THING_GROUP_MEMBERSHIP',
+  'THING_GROUP_HIERARCHY',
+] as const;
+
+/** The capture function's timeout; the queue's visibility timeout is six times this, as Lambda advises. */
+const CAPTURE_TIMEOUT = Duration.seconds(30);
+/** SQS's maximum retention: a message kept longer than any tombstone could resurrect what it deleted. */
+const MAX_QUEUE_RETENTION = Duration.days(14);
+const MAX_RECEIVE_COUNT = 5;
+
+export interface RegistryCaptureProps {
+  /** The journal capture writes to (the owned table or this region's replica). */
+  readonly journal: IReplicationJournal;
+
+  /** The echo ledger replay writes in this region; capture reads and clears it. */
+  readonly echoLedger: dynamodb.ITableV2;
+
+  /**
+   * How long a tombstone (a deleted entity's journal item) is kept before DynamoDB's TTL removes it.
+   *
+   * While a tombstone exists, an older event for the same entity cannot bring it back. It must outlive any
+   * message still waiting in a queue, so it is at least a day.
+   *
+   * @default Duration.days(14) - SQS's maximum retention, so even a message redriven from the dead-letter
+   * queue at the last moment cannot resurrect a deleted entity
+   */
+  readonly tombstoneTtl?: Duration;
+
+  /**
+   * CloudWatch namespace of the capture handler's metrics.
+   *
+   * @default 'IotDr'
+   */
+  readonly metricsNamespace?: string;
+
+  /**
+   * Whether to turn on the six registry event types capture listens to (`iot:UpdateEventConfigurations`).
+   *
+   * Deleting the stack leaves them on: other consumers in the account may rely on them, and leaving them
+   * on costs nothing while nobody subscribes. Set to false when the account manages event configurations
+   * elsewhere.
+   *
+   * @default true
+   */
+  readonly enableRegistryEvents?: boolean;
+
+  /**
+   * Customer managed KMS key for the capture queue and its dead-letter queue.
+   *
+   * @default - SQS managed encryption (SSE-SQS)
+   */
+  readonly queueEncryptionKey?: kms.IKey;
+
+  /**
+   * Retention of the capture function's log group.
+   *
+   * @default logs.RetentionDays.THREE_MONTHS - long enough to reconstruct a failover after the fact
+   */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+/**
+ * Capture: turns this region's registry events into journal items.
+ *
+ * One IoT topic rule per registry event family (`SELECT *, topic() AS topic FROM '$aws/events/...'`)
+ * sends events to an encrypted SQS queue; the capture function drains it in batches of up to ten,
+ * reporting partial failures. A message that fails five times moves to the dead-letter queue, as do
+ * messages a rule could not deliver (its error action) and events the handler finds malformed.
+ */
+export class RegistryCapture extends Construct {
+  readonly queue: sqs.Queue;
+  readonly deadLetterQueue: sqs.Queue;
+  readonly function: lambda.Function;
+  /** The role IoT rules assume to send to the queues. */
+  readonly ruleRole: iam.Role;
+  readonly rules: Record<RegistryEventFamily, iot.CfnTopicRule>;
+  /** Fires when anything reaches the dead-letter queue. */
+  readonly deadLetterAlarm: cloudwatch.Alarm;
+  readonly metricsNamespace: string;
+
+  constructor(scope: Construct, id: string, props: RegistryCaptureProps) {
+    super(scope, id);
+    const tombstoneTtl = props.tombstoneTtl ?? MAX_QUEUE_RETENTION;
+    checkDuration(this, 'tombstoneTtl', tombstoneTtl, Duration.days(1));
+    if (!tombstoneTtl.isUnresolved() && tombstoneTtl.toSeconds() < MAX_QUEUE_RETENTION.toSeconds()) {
+      Annotations.of(this).addWarningV2(
+        'cdk-iot-dr:tombstoneShorterThanQueueRetention',
+        `tombstoneTtl (${tombstoneTtl.toHumanString()}) is shorter than the dead-letter queue's retention (14 days): ` +
+          'an event redriven after its tombstone expired would bring a deleted entity back.',
+      );
+    }
+    this.metricsNamespace = props.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE;
+    checkMetricsNamespace(this, 'metricsNamespace', this.metricsNamespace);
+
+    const encryption = props.queueEncryptionKey ? sqs.QueueEncryption.KMS : sqs.QueueEncryption.SQS_MANAGED;
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      encryption,
+      encryptionMasterKey: props.queueEncryptionKey,
+      enforceSSL: true,
+      retentionPeriod: MAX_QUEUE_RETENTION,
+    });
+    this.queue = new sqs.Queue(this, 'Queue', {
+      encryption,
+      encryptionMasterKey: props.queueEncryptionKey,
+      enforceSSL: true,
+      retentionPeriod: MAX_QUEUE_RETENTION,
+      visibilityTimeout: Duration.seconds(CAPTURE_TIMEOUT.toSeconds() * 6),
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: MAX_RECEIVE_COUNT },
+    });
+
+    const handler = new HandlerFunction(this, 'Capture', {
+      handler: 'capture',
+      description: 'Journals this region\'s IoT registry events (cdk-iot-dr)',
+      timeout: CAPTURE_TIMEOUT,
+      logRetention: props.logRetention,
+      environment: {
+        JOURNAL_TABLE_NAME: props.journal.tableName,
+        ECHO_LEDGER_TABLE_NAME: props.echoLedger.tableName,
+        DEAD_LETTER_QUEUE_URL: this.deadLetterQueue.queueUrl,
+        TOMBSTONE_TTL_SECONDS: String(tombstoneTtl.toSeconds()),
+        METRICS_NAMESPACE: this.metricsNamespace,
+      },
+    });
+    this.function = handler.function;
+    this.function.addEventSource(
+      new SqsEventSource(this.queue, {
+        batchSize: 10,
+        maxBatchingWindow: Duration.seconds(1),
+        reportBatchItemFailures: true,
+      }),
+    );
+    this.grantCapture(handler.role, props);
+
+    this.ruleRole = new iam.Role(this, 'RuleRole', {
+      assumedBy: new iam.ServicePrincipal('iot.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+      }),
+      description: 'Lets the registry-event topic rules send to the capture queues (cdk-iot-dr)',
+    });
+    this.ruleRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['sqs:SendMessage'],
+        resources: [this.queue.queueArn, this.deadLetterQueue.queueArn],
+      }),
+    );
+    props.queueEncryptionKey?.grant(this.ruleRole, 'kms:GenerateDataKey', 'kms:Decrypt');
+
+    const rules: Partial<Record<RegistryEventFamily, iot.CfnTopicRule>> = {};
+    for (const [family, topic] of Object.entries(REGISTRY_EVENT_TOPICS) as [RegistryEventFamily, string][]) {
+      rules[family] = new iot.CfnTopicRule(this, `${family[0].toUpperCase()}${family.slice(1)}EventsRule`, {
+        topicRulePayload: {
+          description: `cdk-iot-dr: capture ${family} registry events for replication`,
+          sql: `SELECT *, topic() AS topic FROM '${topic}'`,
+          awsIotSqlVersion: '2016-03-23',
+          ruleDisabled: false,
+          actions: [{ sqs: { queueUrl: this.queue.queueUrl, roleArn: this.ruleRole.roleArn, useBase64: false } }],
+          errorAction: { sqs: { queueUrl: this.deadLetterQueue.queueUrl, roleArn: this.ruleRole.roleArn, useBase64: false } },
+        },
+      });
+    }
+    this.rules = rules as Record<RegistryEventFamily, iot.CfnTopicRule>;
+
+    if (props.enableRegistryEvents ?? true) {
+      this.enableRegistryEvents();
+    }
+
+    this.deadLetterAlarm = this.metricDeadLetters().createAlarm(this, 'DeadLetterAlarm', {
+      alarmDescription: 'cdk-iot-dr: registry events could not be journaled; inspect the capture dead-letter queue and redrive',
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+  }
+
+  /** Messages waiting in the capture dead-letter queue (maximum over the period). */
+  metricDeadLetters(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+      statistic: cloudwatch.Stats.MAXIMUM,
+      period: Duration.minutes(1),
+      ...props,
+    });
+  }
+
+  /**
+   * Registry events the capture handler could not interpret and dead-lettered (sum over the period; the
+   * dimensionless series the handler emits).
+   */
+  metricMalformedEvents(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: this.metricsNamespace,
+      metricName: METRIC_NAMES.malformed,
+      statistic: cloudwatch.Stats.SUM,
+      period: Duration.minutes(5),
+      ...props,
+    });
+  }
+
+  /** Sends this construct's alarms to `actions` (an SNS topic, for instance). */
+  addAlarmAction(...actions: cloudwatch.IAlarmAction[]): void {
+    this.deadLetterAlarm.addAlarmAction(...actions);
+  }
+
+  private grantCapture(role: iam.Role, props: RegistryCaptureProps): void {
+    const { journal, echoLedger } = props;
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
+        resources: [journal.tableArn],
+      }),
+    );
+    // Cascading deletes find dependents through the `byRef` index.
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['dynamodb:Query'], resources: [journal.refIndexArn] }));
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ actions: ['dynamodb:GetItem', 'dynamodb:DeleteItem'], resources: [echoLedger.tableArn] }),
+    );
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.deadLetterQueue.queueArn] }));
+    const things = iotResourceArn(this, 'thing');
+    const groups = iotResourceArn(this, 'thinggroup');
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['iot:DescribeThing'], resources: [things] }));
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['iot:DescribeThingGroup'], resources: [groups] }));
+    journal.encryptionKey?.grantEncryptDecrypt(role);
+    echoLedger.encryptionKey?.grantDecrypt(role);
+    acknowledgeWildcardResource(role, things, 'Capture reads any thing named by a registry event; thing names are not known at deploy time.');
+    acknowledgeWildcardResource(role, groups, 'Capture reads any thing group named by a registry event; group names are not known at deploy time.');
+  }
+
+  private enableRegistryEvents(): void {
+    const call: cr.AwsSdkCall = {
+      service: 'Iot',
+      action: 'updateEventConfigurations',
+      parameters: {
+        eventConfigurations: Object.fromEntries(REGISTRY_EVENT_TYPES.map((t) => [t, { Enabled: true }])),
+      },
+      physicalResourceId: cr.PhysicalResourceId.of('iot-dr-registry-event-configurations'),
+    };
+    const resource = new cr.AwsCustomResource(this, 'RegistryEvents', {
+      resourceType: 'Custom::IotDrRegistryEventConfigurations',
+      onCreate: call,
+      onUpdate: call,
+      // No onDelete: the event types stay enabled (see enableRegistryEvents).
+      policy: cr.AwsCustomResourcePolicy.fromStatements([
+        new iam.PolicyStatement({ actions: ['iot:UpdateEventConfigurations'], resources: ['*'] }),
+      ]),
+      installLatestAwsSdk: false,
+    });
+    acknowledgeFinding(
+      resource,
+      'AwsSolutions-IAM5[Resource::*]',
+      'iot:UpdateEventConfigurations is an account-level setting with no resource-level permissions.',
+    );
+    acknowledgeCustomResourceProvider(this);
+  }
+}

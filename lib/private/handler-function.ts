@@ -1,0 +1,67 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { acknowledgeFinding } from './acknowledge';
+import { type HandlerName, handlerCode } from '../lambda-assets';
+
+/** Log retention the library uses unless told otherwise. */
+export const DEFAULT_LOG_RETENTION = logs.RetentionDays.THREE_MONTHS;
+
+export interface HandlerFunctionProps {
+  readonly handler: HandlerName;
+  readonly description: string;
+  readonly environment: Record<string, string>;
+  readonly timeout: Duration;
+  readonly memorySize?: number;
+  readonly logRetention?: logs.RetentionDays;
+}
+
+/**
+ * One of the library's pre-bundled handlers with the settings every one of them shares: Node.js 22 on
+ * Graviton, X-Ray tracing, its own log group with a retention, and its own role holding no managed policy
+ * (log writes are granted on that one log group; callers add exactly what the handler calls).
+ */
+export class HandlerFunction extends Construct {
+  readonly function: lambda.Function;
+  readonly role: iam.Role;
+  readonly logGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: HandlerFunctionProps) {
+    super(scope, id);
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: props.logRetention ?? DEFAULT_LOG_RETENTION,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `Runs the ${props.handler} handler: ${props.description}`,
+    });
+    this.logGroup.grantWrite(this.role);
+    this.function = new lambda.Function(this, 'Function', {
+      description: props.description,
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      handler: 'index.handler',
+      code: handlerCode(props.handler),
+      role: this.role,
+      logGroup: this.logGroup,
+      tracing: lambda.Tracing.ACTIVE,
+      timeout: props.timeout,
+      memorySize: props.memorySize ?? 256,
+      environment: props.environment,
+    });
+    acknowledgeFinding(
+      this.role,
+      'AwsSolutions-IAM5[Resource::*]',
+      'X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions.',
+    );
+    acknowledgeFinding(
+      this.function,
+      'AwsSolutions-L1',
+      'Pinned to Node.js 22, the target the handlers are bundled for (scripts/bundle-handlers.mjs), so a CDK upgrade ' +
+        'never changes the runtime under tested code; Lambda supports Node.js 22 until 2027.',
+    );
+  }
+}

@@ -1,0 +1,51 @@
+import { Duration, Token } from 'aws-cdk-lib';
+import type { IConstruct } from 'constructs';
+
+/** An error a user can hit at synth time: names the construct path, then what to change. */
+export function propError(scope: IConstruct, message: string): Error {
+  return new Error(`${scope.node.path}: ${message}`);
+}
+
+/** AWS region names: `us-west-2`, `ap-southeast-1`, `us-gov-west-1`, `cn-north-1`, `eu-isoe-west-1`. */
+const REGION = /^[a-z]{2}(-(gov|iso[a-z]?))?-[a-z]+-\d{1,2}$/;
+
+export function isRegionName(value: string): boolean {
+  return REGION.test(value);
+}
+
+/** DynamoDB table names: 3 to 255 characters of letters, digits, '_', '-' and '.'. */
+export function checkTableName(scope: IConstruct, prop: string, name: string): void {
+  if (Token.isUnresolved(name)) return;
+  if (!/^[a-zA-Z0-9_.-]{3,255}$/.test(name)) {
+    throw propError(scope, `${prop} must be 3 to 255 characters of letters, digits, '_', '-' or '.', got '${name}'`);
+  }
+}
+
+/** Throws unless `value` (a Duration) lies in [min, max]; names the prop and the range. */
+export function checkDuration(scope: IConstruct, prop: string, value: Duration, min: Duration, max?: Duration): void {
+  if (value.isUnresolved()) return;
+  const s = value.toSeconds();
+  if (s < min.toSeconds() || (max !== undefined && s > max.toSeconds())) {
+    const range = max ? `between ${min.toHumanString()} and ${max.toHumanString()}` : `at least ${min.toHumanString()}`;
+    throw propError(scope, `${prop} must be ${range}, got ${value.toHumanString()}`);
+  }
+}
+
+/** Throws unless `value` is an integer in [min, max]. */
+export function checkInteger(scope: IConstruct, prop: string, value: number, min: number, max: number): void {
+  if (Token.isUnresolved(value)) return;
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw propError(scope, `${prop} must be an integer between ${min} and ${max}, got ${value}`);
+  }
+}
+
+/** CloudWatch namespaces: 1 to 255 printable ASCII characters, not starting with the reserved `AWS/`. */
+export function checkMetricsNamespace(scope: IConstruct, prop: string, namespace: string): void {
+  if (Token.isUnresolved(namespace)) return;
+  if (!/^[\x20-\x7e]{1,255}$/.test(namespace) || namespace.startsWith('AWS/') || namespace.startsWith(':')) {
+    throw propError(
+      scope,
+      `${prop} must be 1 to 255 printable ASCII characters, not starting with 'AWS/' or ':', got '${namespace}'`,
+    );
+  }
+}

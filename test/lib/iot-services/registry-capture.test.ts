@@ -1,0 +1,235 @@
+import { Duration, type Stack } from 'aws-cdk-lib';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import { EchoLedger, REGISTRY_EVENT_TOPICS, RegistryCapture, ReplicationJournal } from '../../../lib';
+import { PRIMARY, SECONDARY, arnJoin, getAtt, ref, policyStatements, stackIn } from '../helpers';
+
+function captureIn(stack: Stack, props: Partial<ConstructorParameters<typeof RegistryCapture>[2]> = {}) {
+  const journal = new ReplicationJournal(stack, 'Journal', { replicaRegions: [SECONDARY] });
+  const ledger = new EchoLedger(stack, 'Ledger');
+  const capture = new RegistryCapture(stack, 'Capture', { journal, echoLedger: ledger.table, ...props });
+  return { journal, ledger, capture };
+}
+
+describe('RegistryCapture', () => {
+  let stack: Stack;
+  let parts: ReturnType<typeof captureIn>;
+  let template: Template;
+
+  beforeAll(() => {
+    stack = stackIn(PRIMARY);
+    parts = captureIn(stack);
+    template = Template.fromStack(stack);
+  });
+
+  it.each([
+    ['thing', '$aws/events/thing/+/+'],
+    ['thingType', '$aws/events/thingType/+/+'],
+    ['thingTypeAssociation', '$aws/events/thingTypeAssociation/thing/+/+'],
+    ['thingGroup', '$aws/events/thingGroup/+/+'],
+    ['thingGroupMembership', '$aws/events/thingGroupMembership/thingGroup/+/thing/+/+'],
+    ['thingGroupHierarchy', '$aws/events/thingGroupHierarchy/thingGroup/+/childThingGroup/+/+'],
+  ])('has a topic rule for %s events on %s, into the queue, errors into the dead-letter queue', (family, topic) => {
+    expect(REGISTRY_EVENT_TOPICS[family as keyof typeof REGISTRY_EVENT_TOPICS]).toBe(topic);
+    const role = getAtt(parts.capture.ruleRole, 'Arn');
+    template.hasResourceProperties('AWS::IoT::TopicRule', {
+      TopicRulePayload: {
+        Sql: `SELECT *, topic() AS topic FROM '${topic}'`,
+        AwsIotSqlVersion: '2016-03-23',
+        RuleDisabled: false,
+        Actions: [{ Sqs: { QueueUrl: ref(parts.capture.queue), RoleArn: role, UseBase64: false } }],
+        ErrorAction: { Sqs: { QueueUrl: ref(parts.capture.deadLetterQueue), RoleArn: role, UseBase64: false } },
+      },
+    });
+  });
+
+  it('has exactly six topic rules', () => {
+    template.resourceCountIs('AWS::IoT::TopicRule', 6);
+  });
+
+  it('lets IoT rules only send to the two queues', () => {
+    template.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: {
+        Statement: [
+          {
+            Action: 'sts:AssumeRole',
+            Effect: 'Allow',
+            Principal: { Service: 'iot.amazonaws.com' },
+            Condition: { StringEquals: { 'aws:SourceAccount': '222222222222' } },
+          },
+        ],
+      },
+    });
+    expect(policyStatements(template, parts.capture.ruleRole)).toEqual([
+      {
+        Action: 'sqs:SendMessage',
+        Effect: 'Allow',
+        Resource: [getAtt(parts.capture.queue, 'Arn'), getAtt(parts.capture.deadLetterQueue, 'Arn')],
+      },
+    ]);
+  });
+
+  it('queues events encrypted, redriving to the dead-letter queue after five receives', () => {
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      SqsManagedSseEnabled: true,
+      MessageRetentionPeriod: 14 * 24 * 3600,
+      VisibilityTimeout: 180,
+      RedrivePolicy: { deadLetterTargetArn: getAtt(parts.capture.deadLetterQueue, 'Arn'), maxReceiveCount: 5 },
+    });
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      SqsManagedSseEnabled: true,
+      MessageRetentionPeriod: 14 * 24 * 3600,
+      RedrivePolicy: Match.absent(),
+    });
+  });
+
+  it('refuses unencrypted transport on both queues', () => {
+    for (const queue of [parts.capture.queue, parts.capture.deadLetterQueue]) {
+      template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+        Queues: [ref(queue)],
+        PolicyDocument: {
+          Statement: [Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })],
+        },
+      });
+    }
+  });
+
+  it('runs the capture handler on Node.js 22 / arm64 with tracing, batches of ten and partial failures', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs22.x',
+      Architectures: ['arm64'],
+      Handler: 'index.handler',
+      Timeout: 30,
+      TracingConfig: { Mode: 'Active' },
+      Environment: {
+        Variables: {
+          JOURNAL_TABLE_NAME: 'iot-dr-journal',
+          ECHO_LEDGER_TABLE_NAME: ref(parts.ledger.table),
+          DEAD_LETTER_QUEUE_URL: ref(parts.capture.deadLetterQueue),
+          TOMBSTONE_TTL_SECONDS: String(14 * 24 * 3600),
+          METRICS_NAMESPACE: 'IotDr',
+        },
+      },
+    });
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: getAtt(parts.capture.queue, 'Arn'),
+      BatchSize: 10,
+      MaximumBatchingWindowInSeconds: 1,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+  });
+
+  it('keeps the function logs for three months', () => {
+    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 90 });
+  });
+
+  it('grants the capture function exactly what the handler calls', () => {
+    const journalArn = getAtt(parts.journal.table, 'Arn');
+    expect(policyStatements(template, parts.capture.function.role!)).toEqual([
+      { Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Effect: 'Allow', Resource: expect.anything() },
+      { Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], Effect: 'Allow', Resource: '*' },
+      {
+        Action: ['sqs:ReceiveMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueUrl', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'],
+        Effect: 'Allow',
+        Resource: getAtt(parts.capture.queue, 'Arn'),
+      },
+      { Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'], Effect: 'Allow', Resource: journalArn },
+      { Action: 'dynamodb:Query', Effect: 'Allow', Resource: { 'Fn::Join': ['', [journalArn, '/index/byRef']] } },
+      { Action: ['dynamodb:GetItem', 'dynamodb:DeleteItem'], Effect: 'Allow', Resource: getAtt(parts.ledger.table, 'Arn') },
+      { Action: 'sqs:SendMessage', Effect: 'Allow', Resource: getAtt(parts.capture.deadLetterQueue, 'Arn') },
+      { Action: 'iot:DescribeThing', Effect: 'Allow', Resource: arnJoin('iot', PRIMARY, 'thing/*') },
+      { Action: 'iot:DescribeThingGroup', Effect: 'Allow', Resource: arnJoin('iot', PRIMARY, 'thinggroup/*') },
+    ]);
+  });
+
+  it('enables the six registry event types and leaves them on when deleted', () => {
+    const resources = template.findResources('Custom::IotDrRegistryEventConfigurations');
+    const [props] = Object.values(resources).map((r) => r.Properties);
+    const call = {
+      service: 'Iot',
+      action: 'updateEventConfigurations',
+      parameters: {
+        eventConfigurations: {
+          THING: { Enabled: true },
+          THING_TYPE: { Enabled: true },
+          THING_TYPE_ASSOCIATION: { Enabled: true },
+          THING_GROUP: { Enabled: true },
+          THING_GROUP_MEMBERSHIP: { Enabled: true },
+          THING_GROUP_HIERARCHY: { Enabled: true },
+        },
+      },
+      physicalResourceId: { id: 'iot-dr-registry-event-configurations' },
+    };
+    expect(JSON.parse(props.Create)).toEqual(call);
+    expect(JSON.parse(props.Update)).toEqual(call);
+    expect(props.Delete).toBeUndefined();
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: { Statement: [{ Action: 'iot:UpdateEventConfigurations', Effect: 'Allow', Resource: '*' }] },
+    });
+  });
+
+  it('alarms on anything in the dead-letter queue', () => {
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: getAtt(parts.capture.deadLetterQueue, 'QueueName') }],
+      Statistic: 'Maximum',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+  });
+
+  it('exposes dead-letter and malformed-event metrics', () => {
+    expect(stack.resolve(parts.capture.metricMalformedEvents().toMetricConfig().metricStat)).toMatchObject({
+      namespace: 'IotDr',
+      metricName: 'MalformedEvents',
+      statistic: 'Sum',
+    });
+    expect(parts.capture.metricDeadLetters().metricName).toBe('ApproximateNumberOfMessagesVisible');
+  });
+
+  it('matches the snapshot', () => {
+    expect(template.toJSON()).toMatchSnapshot();
+  });
+});
+
+describe('RegistryCapture options', () => {
+  it('passes the tombstone TTL and metrics namespace, and can leave event configurations alone', () => {
+    const stack = stackIn(PRIMARY);
+    captureIn(stack, { tombstoneTtl: Duration.days(30), metricsNamespace: 'Fleet', enableRegistryEvents: false });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ TOMBSTONE_TTL_SECONDS: String(30 * 24 * 3600), METRICS_NAMESPACE: 'Fleet' }) },
+    });
+    template.resourceCountIs('Custom::IotDrRegistryEventConfigurations', 0);
+  });
+
+  it('encrypts both queues with a customer managed key IoT may use', () => {
+    const stack = stackIn(PRIMARY);
+    const key = new kms.Key(stack, 'QueueKey');
+    const { capture } = captureIn(stack, { queueEncryptionKey: key });
+    const template = Template.fromStack(stack);
+    template.resourcePropertiesCountIs('AWS::SQS::Queue', { KmsMasterKeyId: getAtt(key, 'Arn') }, 2);
+    expect(policyStatements(template, capture.ruleRole)).toContainEqual({
+      Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
+      Effect: 'Allow',
+      Resource: getAtt(key, 'Arn'),
+    });
+  });
+
+  it('warns when tombstones expire before a dead-lettered event could be redriven', () => {
+    const stack = stackIn(PRIMARY);
+    captureIn(stack, { tombstoneTtl: Duration.days(3) });
+    Annotations.fromStack(stack).hasWarning('/Test-us-west-2/Capture', Match.stringLikeRegexp('tombstoneTtl \\(3 days\\) is shorter'));
+  });
+
+  it('rejects an empty metrics namespace', () => {
+    expect(() => captureIn(stackIn(PRIMARY), { metricsNamespace: '' })).toThrow(/Capture: metricsNamespace must be 1 to 255 printable ASCII characters/);
+  });
+
+  it.each([Duration.hours(23), Duration.minutes(5)])('rejects a tombstone TTL under a day (%s)', (ttl) => {
+    expect(() => captureIn(stackIn(PRIMARY), { tombstoneTtl: ttl })).toThrow(
+      new RegExp(`Test-us-west-2/Capture: tombstoneTtl must be at least 1 day, got ${ttl.toHumanString()}`),
+    );
+  });
+});

@@ -1,0 +1,193 @@
+import { RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import { DEFAULT_JOURNAL_TABLE_NAME, type IReplicationJournal, ReplicationJournal } from '../../../lib';
+import { ACCOUNT, PRIMARY, SECONDARY, arnJoin, getAtt, stackIn, testApp } from '../helpers';
+
+describe('ReplicationJournal (owning region)', () => {
+  let journal: ReplicationJournal;
+  let template: Template;
+
+  beforeAll(() => {
+    const stack = stackIn(PRIMARY);
+    journal = new ReplicationJournal(stack, 'Journal', { replicaRegions: [SECONDARY] });
+    template = Template.fromStack(stack);
+  });
+
+  it('is one global table with the journal key schema, byRef index, stream and TTL', () => {
+    template.resourceCountIs('AWS::DynamoDB::GlobalTable', 1);
+    template.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+      TableName: 'iot-dr-journal',
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      AttributeDefinitions: Match.arrayWith([
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' },
+        { AttributeName: 'ref', AttributeType: 'S' },
+      ]),
+      GlobalSecondaryIndexes: [
+        {
+          IndexName: 'byRef',
+          KeySchema: [
+            { AttributeName: 'ref', KeyType: 'HASH' },
+            { AttributeName: 'sk', KeyType: 'RANGE' },
+          ],
+          Projection: { ProjectionType: 'ALL' },
+        },
+      ],
+      BillingMode: 'PAY_PER_REQUEST',
+      StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' },
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+      SSESpecification: { SSEEnabled: true, SSEType: 'KMS' },
+    });
+  });
+
+  it('has a replica in the peer region and one here, both with PITR and deletion protection', () => {
+    const replica = (region: string) => ({
+      Region: region,
+      DeletionProtectionEnabled: true,
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      GlobalSecondaryIndexes: [{ IndexName: 'byRef' }],
+    });
+    template.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+      Replicas: Match.arrayEquals([replica(SECONDARY), replica(PRIMARY)]),
+    });
+  });
+
+  it('is retained when removed from the stack', () => {
+    template.hasResource('AWS::DynamoDB::GlobalTable', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+  });
+
+  it("exposes this region's exact stream ARN and the index ARN", () => {
+    const stack = Stack.of(journal);
+    expect(stack.resolve(journal.streamArn)).toEqual(getAtt(journal.table, 'StreamArn'));
+    expect(stack.resolve(journal.refIndexArn)).toEqual({
+      'Fn::Join': ['', [getAtt(journal.table, 'Arn'), '/index/byRef']],
+    });
+    expect(journal.tableName).toBe(DEFAULT_JOURNAL_TABLE_NAME);
+    expect(journal.owningRegion).toBe(PRIMARY);
+    expect(journal.encryptionKey).toBeUndefined();
+  });
+
+  it('matches the snapshot', () => {
+    expect(template.toJSON()).toMatchSnapshot();
+  });
+});
+
+describe('ReplicationJournal options', () => {
+  it('uses a customer managed key here and the given key in each replica region', () => {
+    const stack = stackIn(PRIMARY);
+    const key = new kms.Key(stack, 'Key');
+    const replicaKey = `arn:aws:kms:${SECONDARY}:${ACCOUNT}:key/replica`;
+    new ReplicationJournal(stack, 'Journal', {
+      replicaRegions: [SECONDARY],
+      encryptionKey: key,
+      replicaKeyArns: { [SECONDARY]: replicaKey },
+      tableName: 'my.journal',
+      deletionProtection: false,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+      TableName: 'my.journal',
+      SSESpecification: { SSEEnabled: true, SSEType: 'KMS' },
+      Replicas: Match.arrayWith([
+        Match.objectLike({ Region: SECONDARY, DeletionProtectionEnabled: false, SSESpecification: { KMSMasterKeyId: replicaKey } }),
+        Match.objectLike({ Region: PRIMARY, SSESpecification: { KMSMasterKeyId: getAtt(key, 'Arn') } }),
+      ]),
+    });
+    template.hasResource('AWS::DynamoDB::GlobalTable', { DeletionPolicy: 'Delete' });
+  });
+
+  it.each([
+    ['a name DynamoDB rejects', { tableName: 'no spaces' }, /Journal: tableName must be 3 to 255 characters .* got 'no spaces'/],
+    ['no replica', { replicaRegions: [] }, /replicaRegions must name at least one region/],
+    ['its own region as a replica', { replicaRegions: [PRIMARY] }, /replicaRegions must not include this stack's own region 'us-west-2'/],
+    ['a malformed region', { replicaRegions: ['useast1'] }, /replicaRegions must hold literal region names .* got 'useast1'/],
+    ['a duplicate region', { replicaRegions: [SECONDARY, SECONDARY] }, /replicaRegions lists 'us-east-1' twice/],
+    ['replica keys without a key', { replicaKeyArns: { [SECONDARY]: 'arn' } }, /replicaKeyArns is only used with encryptionKey/],
+  ])('rejects %s', (_what, props, message) => {
+    const stack = stackIn(PRIMARY);
+    expect(() => new ReplicationJournal(stack, 'Journal', { replicaRegions: [SECONDARY], ...props })).toThrow(message);
+  });
+
+  it('requires a replica key for every replica region with a customer managed key', () => {
+    const stack = stackIn(PRIMARY);
+    const key = new kms.Key(stack, 'Key');
+    expect(() => new ReplicationJournal(stack, 'Journal', { replicaRegions: [SECONDARY], encryptionKey: key })).toThrow(
+      /Test-us-west-2\/Journal: with encryptionKey, replicaKeyArns must name a key for every replica region; missing us-east-1/,
+    );
+  });
+
+  it('needs a stack with an explicit region', () => {
+    const stack = new Stack(testApp(), 'Agnostic');
+    expect(() => new ReplicationJournal(stack, 'Journal', { replicaRegions: [SECONDARY] })).toThrow(
+      /Agnostic\/Journal: a global table needs a stack with an explicit region/,
+    );
+  });
+});
+
+describe('ReplicationJournal.fromReplica', () => {
+  let stack: Stack;
+  let replica: IReplicationJournal;
+  let template: Template;
+
+  beforeAll(() => {
+    stack = stackIn(SECONDARY);
+    replica = ReplicationJournal.fromReplica(stack, 'Journal', { owningRegion: PRIMARY });
+    template = Template.fromStack(stack);
+  });
+
+  it('creates no table', () => {
+    template.resourceCountIs('AWS::DynamoDB::GlobalTable', 0);
+    template.resourceCountIs('AWS::DynamoDB::Table', 0);
+  });
+
+  it("reads the replica's latest stream ARN at deploy time, keeping only that field", () => {
+    const call = {
+      service: 'DynamoDB',
+      action: 'describeTable',
+      parameters: { TableName: 'iot-dr-journal' },
+      outputPaths: ['Table.LatestStreamArn'],
+      physicalResourceId: { responsePath: 'Table.LatestStreamArn' },
+    };
+    template.hasResourceProperties('Custom::IotDrReplicaStreamArn', {
+      Create: JSON.stringify(call),
+      Update: JSON.stringify(call),
+      InstallLatestAwsSdk: false,
+    });
+    const lookup = replica.node.findChild('StreamArnLookup');
+    expect(stack.resolve(replica.streamArn)).toEqual(getAtt(lookup.node.findChild('Resource').node.defaultChild!, 'Table.LatestStreamArn'));
+  });
+
+  it('may only describe that one table', () => {
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: [{ Action: 'dynamodb:DescribeTable', Effect: 'Allow', Resource: arnJoin('dynamodb', SECONDARY, 'table/iot-dr-journal') }],
+      },
+    });
+  });
+
+  it('exposes the local replica for IAM grants', () => {
+    expect(replica.tableName).toBe('iot-dr-journal');
+    expect(replica.owningRegion).toBe(PRIMARY);
+    expect(stack.resolve(replica.tableArn)).toEqual(arnJoin('dynamodb', SECONDARY, 'table/iot-dr-journal'));
+    expect(stack.resolve(replica.table.tableArn)).toEqual(arnJoin('dynamodb', SECONDARY, 'table/iot-dr-journal'));
+    expect(stack.resolve(replica.refIndexArn)).toEqual(arnJoin('dynamodb', SECONDARY, 'table/iot-dr-journal/index/byRef'));
+    expect(stack.resolve(replica.table.tableStreamArn)).toEqual(stack.resolve(replica.streamArn));
+  });
+
+  it('matches the snapshot', () => {
+    expect(template.toJSON()).toMatchSnapshot();
+  });
+
+  it.each([
+    ['its own region', { owningRegion: SECONDARY }, /owningRegion 'us-east-1' is this stack's own region: create the journal here/],
+    ['a malformed region', { owningRegion: 'west' }, /owningRegion must be a region name such as 'us-west-2', got 'west'/],
+    ['a bad name', { owningRegion: PRIMARY, tableName: 'x' }, /tableName must be 3 to 255 characters/],
+  ])('rejects %s', (_what, attrs, message) => {
+    expect(() => ReplicationJournal.fromReplica(stackIn(SECONDARY), 'Journal', attrs)).toThrow(message);
+  });
+});
