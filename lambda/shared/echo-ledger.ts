@@ -5,13 +5,15 @@
  * Without it an echo (newer event time, older state) would travel back and overwrite a change the other
  * region made in the meantime.
  *
- * One item per entity key; each fingerprint is an attribute whose value is when replay recorded it (ms):
+ * One item per entity key; each fingerprint is an attribute holding its recent applications, each
+ * `[started, completed?]` (ms): replay `record`s one right before its IoT write and `confirm`s it right after.
  * - `v#<n>`: the per-region version number replay's write produced (things, thing groups). Exact: a later
  *   local change gets a higher number, so a match is always an echo.
  * - `h#<hash>`: the hash of the state replay applied (kinds without versions, and merged partial events).
- *   A hash can recur when a user sets the entity back to an earlier state, so it only matches events from
- *   the window in which it was the latest thing replay applied: from its record time until the next
- *   record, widened by `clockSkewMs` at both ends.
+ *   A hash recurs when a user sets the entity back to an earlier state, so it only matches events IoT
+ *   stamped while replay's write was in flight: between `started` and `completed`, widened by
+ *   `clockSkewMs` (Lambda and IoT clocks) — or `unconfirmedWindowMs` after `started` if the confirmation
+ *   never came (the function stopped between write and confirm).
  *
  * Fingerprints accumulate (an echo of an earlier application may still be in flight when replay applies the
  * next one) until they expire after `ttlSeconds`. Capture `clear`s the entry when it journals a genuine
@@ -30,12 +32,21 @@ export interface EchoLedgerOptions {
   readonly ttlSeconds?: number;
   /** Allowed difference between the Lambda clock and IoT's event timestamps. */
   readonly clockSkewMs?: number;
+  /** How long after `started` an unconfirmed hash fingerprint still matches. */
+  readonly unconfirmedWindowMs?: number;
   readonly now?: () => number;
 }
+
+/** `[started, completed?]`, epoch ms. */
+type Application = [number, number?];
+
+/** Applications kept per fingerprint: enough for a plan retried a few times while its first echo is in flight. */
+const MAX_APPLICATIONS = 5;
 
 export class EchoLedger {
   private readonly ttlSeconds: number;
   private readonly clockSkewMs: number;
+  private readonly unconfirmedWindowMs: number;
   private readonly now: () => number;
 
   constructor(
@@ -45,41 +56,61 @@ export class EchoLedger {
   ) {
     this.ttlSeconds = options.ttlSeconds ?? 3600;
     this.clockSkewMs = options.clockSkewMs ?? 2000;
+    this.unconfirmedWindowMs = options.unconfirmedWindowMs ?? 60_000;
     this.now = options.now ?? Date.now;
   }
 
-  /**
-   * Records that replay is about to apply `fingerprints` to entity `key`; drops expired fingerprints.
-   * Re-recording what is already the latest application keeps its original time, so the window of a retried
-   * plan still covers the echo of its first attempt.
-   */
+  /** Records that replay is about to apply `fingerprints` to entity `key`; drops expired applications. */
   async record(key: string, fingerprints: readonly string[]): Promise<void> {
     const now = this.now();
+    const liveSince = now - this.ttlSeconds * 1000;
     const current = await this.entries(key);
-    const latest = Math.max(0, ...Object.values(current));
-    const expired = Object.entries(current)
-      .filter(([name, at]) => at <= now - this.ttlSeconds * 1000 && !fingerprints.includes(name))
-      .map(([name]) => name);
+    const updates: Record<string, Application[]> = {};
+    for (const [name, apps] of Object.entries(current)) {
+      const live = apps.filter(([started]) => started > liveSince);
+      if (live.length !== apps.length || fingerprints.includes(name)) updates[name] = live;
+    }
+    for (const f of fingerprints) updates[f] = [...(updates[f] ?? []), [now] as Application].slice(-MAX_APPLICATIONS);
+    await this.update(key, updates);
+  }
+
+  /** Marks the latest application of `fingerprints` complete: IoT has answered replay's write. */
+  async confirm(key: string, fingerprints: readonly string[]): Promise<void> {
+    const now = this.now();
+    const current = await this.entries(key);
+    const updates: Record<string, Application[]> = {};
+    for (const f of fingerprints) {
+      const apps = current[f];
+      if (!apps || apps.length === 0) continue;
+      const [started] = apps[apps.length - 1];
+      updates[f] = [...apps.slice(0, -1), [started, now]];
+    }
+    if (Object.keys(updates).length > 0) await this.update(key, updates);
+  }
+
+  /** Writes the given fingerprints' applications; an empty list removes the fingerprint. */
+  private async update(key: string, updates: Record<string, Application[]>): Promise<void> {
     const names: Record<string, string> = { '#ttl': ECHO_ATTR.ttl };
+    const values: Record<string, unknown> = { ':ttl': Math.floor(this.now() / 1000) + this.ttlSeconds };
     const sets = ['#ttl = :ttl'];
-    fingerprints
-      .filter((f) => current[f] === undefined || current[f] !== latest)
-      .forEach((f, i) => {
-        names[`#f${i}`] = f;
-        sets.push(`#f${i} = :now`);
-      });
-    expired.forEach((f, i) => (names[`#x${i}`] = f));
-    const remove = expired.length > 0 ? ` REMOVE ${expired.map((_f, i) => `#x${i}`).join(', ')}` : '';
+    const removes: string[] = [];
+    Object.entries(updates).forEach(([f, apps], i) => {
+      names[`#f${i}`] = f;
+      if (apps.length === 0) {
+        removes.push(`#f${i}`);
+      } else {
+        values[`:a${i}`] = apps;
+        sets.push(`#f${i} = :a${i}`);
+      }
+    });
+    const removal = removes.length > 0 ? ` REMOVE ${removes.join(', ')}` : '';
     await this.doc.send(
       new UpdateCommand({
         TableName: this.tableName,
         Key: { [ECHO_ATTR.partitionKey]: key },
-        UpdateExpression: `SET ${sets.join(', ')}${remove}`,
+        UpdateExpression: `SET ${sets.join(', ')}${removal}`,
         ExpressionAttributeNames: names,
-        ExpressionAttributeValues: {
-          ':ttl': Math.floor(now / 1000) + this.ttlSeconds,
-          ...(sets.length > 1 ? { ':now': now } : {}),
-        },
+        ExpressionAttributeValues: values,
       }),
     );
   }
@@ -89,15 +120,17 @@ export class EchoLedger {
    * echo of something replay applied here (see the header for the matching rules).
    */
   async isEcho(key: string, fingerprints: readonly string[], eventTime: number): Promise<boolean> {
-    const live = Object.entries(await this.entries(key)).filter(([, at]) => at > this.now() - this.ttlSeconds * 1000);
-    const recordTimes = [...new Set(live.map(([, at]) => at))].sort((a, b) => a - b);
-    return fingerprints.some((f) => {
-      const at = live.find(([name]) => name === f)?.[1];
-      if (at === undefined) return false;
-      if (f.startsWith('v#')) return true;
-      const next = recordTimes.find((t) => t > at);
-      return eventTime >= at - this.clockSkewMs && (next === undefined || eventTime <= next + this.clockSkewMs);
-    });
+    const entries = await this.entries(key);
+    const liveSince = this.now() - this.ttlSeconds * 1000;
+    return fingerprints.some((f) =>
+      (entries[f] ?? [])
+        .filter(([started]) => started > liveSince)
+        .some(([started, completed]) => {
+          if (f.startsWith('v#')) return true;
+          const until = completed ?? started + this.unconfirmedWindowMs;
+          return eventTime >= started - this.clockSkewMs && eventTime <= until + this.clockSkewMs;
+        }),
+    );
   }
 
   /** Forgets everything replay applied to `key`: the entity has since changed locally. */
@@ -123,11 +156,11 @@ export class EchoLedger {
     });
   }
 
-  /** Fingerprint → record time (ms) for `key`. */
-  private async entries(key: string): Promise<Record<string, number>> {
+  /** Fingerprint → its recorded applications for `key`. */
+  private async entries(key: string): Promise<Record<string, Application[]>> {
     const res = await this.doc.send(
       new GetCommand({ TableName: this.tableName, Key: { [ECHO_ATTR.partitionKey]: key }, ConsistentRead: true }),
     );
-    return Object.fromEntries(Object.entries(res.Item ?? {}).filter(([name]) => isFingerprint(name))) as Record<string, number>;
+    return Object.fromEntries(Object.entries(res.Item ?? {}).filter(([name]) => isFingerprint(name))) as Record<string, Application[]>;
   }
 }

@@ -167,6 +167,8 @@ export class EchoGuard {
     try {
       const result = await op();
       this.applied = true;
+      // Closes the window in which a matching hash counts as our echo (see echo-ledger.ts).
+      await this.ledger.confirm(this.key, this.fingerprints);
       return result;
     } catch (err) {
       if (!this.applied && (this.options.forgetWhenRejected ?? true) && isDefinitelyRejected(err)) {

@@ -5,6 +5,7 @@
 import {
   CreateThingCommand,
   DeleteThingCommand,
+  DeprecateThingTypeCommand,
   DescribeThingCommand,
   DescribeThingTypeCommand,
   type IoTClient,
@@ -13,10 +14,10 @@ import {
 } from '@aws-sdk/client-iot';
 import { hashFingerprint, versionFingerprint } from '../echo-ledger';
 import { ConcurrentModification, DependencyNotReady } from '../errors';
-import { TOMBSTONE_HASH } from '../hash';
+import { TOMBSTONE_HASH, stateHash } from '../hash';
 import { isAlreadyExists, isInvalidRequest, isNotFound, messageOf } from '../iot-errors';
 import { thingKeys, thingTypeKey } from '../keys';
-import type { ThingState } from '../model';
+import type { ThingState, ThingTypeState } from '../model';
 import { log } from '../telemetry';
 import {
   EchoGuard,
@@ -47,22 +48,72 @@ async function describeThing(iot: IoTClient, thingName: string): Promise<LocalTh
 }
 
 /**
- * Throws DependencyNotReady unless the thing type exists here and accepts new things. A deprecated type
- * cannot be associated; its un-deprecation may still be on its way, so this is retried, not dead-lettered.
+ * Whether this region's registry can associate `thingTypeName` with a thing now: 'ready', or 'deprecated'.
+ * A missing type is DependencyNotReady: its replay is on its way.
  */
-export async function requireAssociableThingType(iot: IoTClient, thingTypeName: string): Promise<void> {
-  let deprecated: boolean | undefined;
+async function thingTypeStatus(iot: IoTClient, thingTypeName: string): Promise<'ready' | 'deprecated'> {
   try {
     const res = await iot.send(new DescribeThingTypeCommand({ thingTypeName }));
-    deprecated = res.thingTypeMetadata?.deprecated;
+    return res.thingTypeMetadata?.deprecated ? 'deprecated' : 'ready';
   } catch (err) {
     if (isNotFound(err)) {
       throw new DependencyNotReady(`thing type '${thingTypeName}' does not exist in this region yet`, thingTypeKey(thingTypeName));
     }
     throw err;
   }
-  if (deprecated) {
-    throw new DependencyNotReady(`thing type '${thingTypeName}' is deprecated in this region`, thingTypeKey(thingTypeName));
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Runs `write` (which associates `thingTypeName` with a thing) once the type accepts associations here.
+ *
+ * IoT keeps things on a type deprecated after they took it, but accepts no new associations. When the
+ * journal says the type is deprecated too, the thing legitimately holds it — it took the type before the
+ * deprecation, e.g. in the other region while this one deprecated it concurrently — so the deprecation is
+ * lifted for the write and restored after it, with both type events recorded as echoes. When only this
+ * region has it deprecated, the journal's un-deprecation is on its way: DependencyNotReady.
+ */
+async function withAssociableThingType<T>(deps: ReplayDeps, thingTypeName: string, write: () => Promise<T>): Promise<T> {
+  if ((await thingTypeStatus(deps.iot, thingTypeName)) === 'ready') return write();
+  const typeKey = thingTypeKey(thingTypeName);
+  const journaled = await deps.journal.get(typeKey, typeKey);
+  const typeState = journaled && !journaled.deleted ? (journaled.state as ThingTypeState | undefined) : undefined;
+  if (!journaled || !typeState?.deprecated) {
+    throw new DependencyNotReady(`thing type '${thingTypeName}' is deprecated in this region only; its un-deprecation is on its way`, typeKey);
+  }
+  const typeFingerprints = [hashFingerprint(stateHash({ ...typeState, deprecated: false })), hashFingerprint(journaled.stateHash)];
+  await deps.ledger.record(typeKey, typeFingerprints);
+  await deps.iot.send(new DeprecateThingTypeCommand({ thingTypeName, undoDeprecate: true }));
+  try {
+    return await write();
+  } finally {
+    await restoreDeprecation(deps.iot, thingTypeName);
+    await deps.ledger.confirm(typeKey, typeFingerprints);
+  }
+}
+
+/** Deprecates the type again, retrying briefly: a type left un-deprecated must never pass silently. */
+async function restoreDeprecation(iot: IoTClient, thingTypeName: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await iot.send(new DeprecateThingTypeCommand({ thingTypeName }));
+      return;
+    } catch (err) {
+      if (attempt >= 4) {
+        log('ERROR', 'could not restore the deprecation of a thing type lifted for a replay', { thingTypeName, error: err });
+        throw new TypeDeprecationNotRestored(`thing type '${thingTypeName}' was un-deprecated to replay a thing and could not be deprecated again: ${(err as Error).message}`);
+      }
+      await sleep(100 * 2 ** attempt);
+    }
+  }
+}
+
+/** Not retried by the workflow: it lands in the dead-letter queue so an operator deprecates the type. */
+export class TypeDeprecationNotRestored extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TypeDeprecationNotRestored';
   }
 }
 
@@ -103,10 +154,9 @@ async function reconcileThing({ deps, item, names }: ReconcileRequest): Promise<
   for (let pass = 0; pass < 2; pass++) {
     const local = await describeThing(iot, thingName);
     if (!local) {
-      if (desired.thingTypeName !== undefined) await requireAssociableThingType(iot, desired.thingTypeName);
       const guard = new EchoGuard(ledger, key, [hashFingerprint(item.stateHash), versionFingerprint(1)]);
-      try {
-        await guard.write(() =>
+      const create = () =>
+        guard.write(() =>
           iot.send(
             new CreateThingCommand({
               thingName,
@@ -115,6 +165,8 @@ async function reconcileThing({ deps, item, names }: ReconcileRequest): Promise<
             }),
           ),
         );
+      try {
+        await (desired.thingTypeName !== undefined ? withAssociableThingType(deps, desired.thingTypeName, create) : create());
         return 'created';
       } catch (err) {
         if (isAlreadyExists(err)) {
@@ -128,8 +180,6 @@ async function reconcileThing({ deps, item, names }: ReconcileRequest): Promise<
     const typeDiffers = local.thingTypeName !== desired.thingTypeName;
     const attributesDiffer = !sameAttributes(local.attributes, desired.attributes);
     if (!typeDiffers && !attributesDiffer) return 'unchanged';
-    // Only a type we are about to associate must be associable; an unchanged deprecated type is fine.
-    if (typeDiffers && desired.thingTypeName !== undefined) await requireAssociableThingType(iot, desired.thingTypeName);
 
     const update: UpdateThingCommandInput = {
       thingName,
@@ -144,8 +194,10 @@ async function reconcileThing({ deps, item, names }: ReconcileRequest): Promise<
       hashFingerprint(item.stateHash),
       ...(local.version !== undefined ? [versionFingerprint(local.version + 1)] : []),
     ]);
+    const apply = () => guard.write(() => iot.send(new UpdateThingCommand(update)));
     try {
-      await guard.write(() => iot.send(new UpdateThingCommand(update)));
+      // Only a type we are about to associate must accept associations; an unchanged deprecated type is fine.
+      await (typeDiffers && desired.thingTypeName !== undefined ? withAssociableThingType(deps, desired.thingTypeName, apply) : apply());
     } catch (err) {
       if (isNotFound(err)) {
         // The thing vanished, or the type did after our check: the retry describes both again.

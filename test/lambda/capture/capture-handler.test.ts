@@ -23,7 +23,9 @@ import {
 
 const REGION = 'us-east-1';
 const NOW = 1_700_000_000_000;
-// Replay records fingerprints just before IoT stamps the echo: the ledger's clock precedes the builders' event times.
+// Replay records fingerprints just before IoT stamps the echo: the ledger's clock precedes the builders' event
+// times, and its windows are left open because the builders use the docs' fixed timestamps (the window
+// rules themselves are tested in echo-ledger.test.ts).
 const LEDGER_NOW = 1;
 const TTL = 1000;
 
@@ -66,7 +68,7 @@ async function harness(options: HarnessOptions = {}) {
   const names = await tables.createTables(`h${++tableSeq}`);
   const store = new JournalStore(options.doc ?? tables.doc, names.journalTable);
   const reader = new JournalStore(tables.doc, names.journalTable);
-  const ledger = new EchoLedger(tables.doc, names.ledgerTable, { now: () => LEDGER_NOW });
+  const ledger = new EchoLedger(tables.doc, names.ledgerTable, { now: () => LEDGER_NOW, unconfirmedWindowMs: Number.MAX_SAFE_INTEGER / 2 });
   const dlq: DeadLetter[] = [];
   const iot = new FakeRegistry();
   const emitted: Metric[][] = [];

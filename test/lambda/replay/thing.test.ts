@@ -2,12 +2,13 @@ import {
   CreateThingCommand,
   DeleteThingCommand,
   DescribeThingCommand,
+  DeprecateThingTypeCommand,
   DescribeThingTypeCommand,
   UpdateThingCommand,
 } from '@aws-sdk/client-iot';
 import { hashFingerprint, versionFingerprint } from '../../../lambda/shared/echo-ledger';
-import { TOMBSTONE_HASH } from '../../../lambda/shared/hash';
-import { thingKeys } from '../../../lambda/shared/keys';
+import { TOMBSTONE_HASH, stateHash } from '../../../lambda/shared/hash';
+import { thingKeys, thingTypeKeys } from '../../../lambda/shared/keys';
 import type { JournalItem, ThingState } from '../../../lambda/shared/model';
 import { createThingReplay } from '../../../lambda/shared/replay/thing';
 import {
@@ -240,6 +241,44 @@ describe('thing replay', () => {
 
     await expect(createThingReplay(ctx.deps)(taskFor(item))).rejects.toMatchObject({ name: 'DependencyNotReady' });
     expect(sentWrites(ctx.iotMock)).toEqual([]);
+  });
+
+  test('a type deprecated here and in the journal (the thing took it before) is lifted for the write and restored', async () => {
+    const typeState = { thingTypeName: 'Sensor', searchableAttributes: [], deprecated: true };
+    const typeItem = journalItem({ keys: thingTypeKeys('Sensor'), kind: 'thingType', state: typeState });
+    await ctx.putItem(typeItem);
+    const item = thingItem(desired);
+    await ctx.putItem(item);
+    ctx.iotMock.on(DescribeThingCommand).rejects(notFound());
+    ctx.iotMock.on(DescribeThingTypeCommand).resolves({ thingTypeName: 'Sensor', thingTypeMetadata: { deprecated: true } });
+    ctx.iotMock.on(DeprecateThingTypeCommand).resolves({});
+    ctx.iotMock.on(CreateThingCommand).resolves({ thingName: 'sensor-1' });
+
+    expect((await createThingReplay(ctx.deps)(taskFor(item))).action).toBe('created');
+    expect(sentWrites(ctx.iotMock)).toEqual(['DeprecateThingType', 'CreateThing', 'DeprecateThingType']);
+    expect(ctx.iotMock.commandCalls(DeprecateThingTypeCommand).map((c) => c.args[0].input)).toEqual([
+      { thingTypeName: 'Sensor', undoDeprecate: true },
+      { thingTypeName: 'Sensor' },
+    ]);
+    // Both type events this causes are recognised as replay's own.
+    expect(await ctx.ledgerEntry(typeItem.sk)).toEqual(
+      [hashFingerprint(stateHash({ ...typeState, deprecated: false })), hashFingerprint(typeItem.stateHash)].sort(),
+    );
+  });
+
+  test('a lifted deprecation that cannot be restored fails loudly (TypeDeprecationNotRestored, not retried)', async () => {
+    await ctx.putItem(journalItem({ keys: thingTypeKeys('Sensor'), kind: 'thingType', state: { thingTypeName: 'Sensor', searchableAttributes: [], deprecated: true } }));
+    const item = thingItem(desired);
+    await ctx.putItem(item);
+    ctx.iotMock.on(DescribeThingCommand).rejects(notFound());
+    ctx.iotMock.on(DescribeThingTypeCommand).resolves({ thingTypeName: 'Sensor', thingTypeMetadata: { deprecated: true } });
+    ctx.iotMock.on(DeprecateThingTypeCommand).callsFake(async (input: { undoDeprecate?: boolean }) => {
+      if (input.undoDeprecate) return {};
+      throw throttled();
+    });
+    ctx.iotMock.on(CreateThingCommand).resolves({ thingName: 'sensor-1' });
+
+    await expect(createThingReplay(ctx.deps)(taskFor(item))).rejects.toMatchObject({ name: 'TypeDeprecationNotRestored' });
   });
 
   test('IoT refusing a deprecated type at write time (a race) → DependencyNotReady, ledger cleared', async () => {

@@ -12,7 +12,7 @@ beforeAll(async () => {
 afterAll(() => tables.close());
 beforeEach(async () => {
   const names = await tables.createTables(`ledger-${++tableCount}`);
-  ledger = new EchoLedger(tables.doc, names.ledgerTable, { now: () => clock, ttlSeconds: 60, clockSkewMs: 100 });
+  ledger = new EchoLedger(tables.doc, names.ledgerTable, { now: () => clock, ttlSeconds: 600, clockSkewMs: 100, unconfirmedWindowMs: 60_000 });
 });
 
 const H1 = hashFingerprint('one');
@@ -27,19 +27,40 @@ describe('echo ledger', () => {
 
   test('fingerprints accumulate: the echo of an earlier application still matches after a later one', async () => {
     await ledger.record('thing#T', [H1, versionFingerprint(1)]);
+    await ledger.confirm('thing#T', [H1, versionFingerprint(1)]);
+    const firstWrite = clock;
     clock += 1000;
     await ledger.record('thing#T', [H2, versionFingerprint(2)]);
     expect(await ledger.isEcho('thing#T', [versionFingerprint(1)], clock)).toBe(true);
-    expect(await ledger.isEcho('thing#T', [H1], clock - 500)).toBe(true);
+    expect(await ledger.isEcho('thing#T', [H1], firstWrite)).toBe(true);
   });
 
-  test('a hash only matches events from its own window: a user going back to an earlier state is genuine', async () => {
+  test('a hash only matches events stamped while replay wrote: a user going back to that state later is genuine', async () => {
     await ledger.record('member#G#T', [H1]);
-    clock += 1000;
-    await ledger.record('member#G#T', [H2]);
+    clock += 30;
+    await ledger.confirm('member#G#T', [H1]);
+    expect(await ledger.isEcho('member#G#T', [H1], clock - 10)).toBe(true);
+    expect(await ledger.isEcho('member#G#T', [H1], clock + 100)).toBe(true);
     clock += 1000;
     expect(await ledger.isEcho('member#G#T', [H1], clock)).toBe(false);
-    expect(await ledger.isEcho('member#G#T', [H2], clock)).toBe(true);
+  });
+
+  test('an unconfirmed hash (the function stopped after writing) matches for the unconfirmed window', async () => {
+    await ledger.record('thingType#X', [H1]);
+    expect(await ledger.isEcho('thingType#X', [H1], clock + 5_000)).toBe(true);
+    expect(await ledger.isEcho('thingType#X', [H1], clock + 120_000)).toBe(false);
+  });
+
+  test('a retried plan keeps the window of its first attempt, whose echo may still be in flight', async () => {
+    await ledger.record('thingType#X', [H1]);
+    await ledger.confirm('thingType#X', [H1]);
+    const first = clock;
+    clock += 300_000;
+    await ledger.record('thingType#X', [H1]);
+    await ledger.confirm('thingType#X', [H1]);
+    expect(await ledger.isEcho('thingType#X', [H1], first)).toBe(true);
+    expect(await ledger.isEcho('thingType#X', [H1], first + 100_000)).toBe(false);
+    expect(await ledger.isEcho('thingType#X', [H1], clock)).toBe(true);
   });
 
   test('an event stamped before the record (beyond the clock skew) is not an echo', async () => {
@@ -48,17 +69,9 @@ describe('echo ledger', () => {
     expect(await ledger.isEcho('thingType#X', [H1], clock - 5000)).toBe(false);
   });
 
-  test('re-recording the latest application keeps its time, so a retry still covers the first echo', async () => {
-    await ledger.record('thingType#X', [H1]);
-    const first = clock;
-    clock += 30_000;
-    await ledger.record('thingType#X', [H1]);
-    expect(await ledger.isEcho('thingType#X', [H1], first + 10)).toBe(true);
-  });
-
   test('entries expire after the TTL even before DynamoDB removes them', async () => {
     await ledger.record('thing#T', [versionFingerprint(1)]);
-    clock += 61_000;
+    clock += 601_000;
     expect(await ledger.isEcho('thing#T', [versionFingerprint(1)], clock)).toBe(false);
   });
 
