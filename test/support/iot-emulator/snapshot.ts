@@ -40,7 +40,8 @@ export function takeSnapshot(state: RegistryState): RegistrySnapshot {
     thingGroups: [...state.thingGroups.values()].sort(byName).map((group) => ({
       name: group.name,
       parent: group.parentName ?? null,
-      description: group.description ?? null,
+      // IoT clears a group description by setting it to '': an empty and an absent description are the same.
+      description: group.description || null,
       attributes: sortedAttributes(group.attributes),
     })),
     memberships: state

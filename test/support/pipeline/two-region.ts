@@ -47,7 +47,7 @@ export interface WorldOptions {
   readonly stateNames: WorkflowStateNames;
   /** Per-API TPS overrides for both emulators (default: the emulator's AWS quotas). */
   readonly quotas?: Partial<Record<string, number>>;
-  /** Waits between retries of the replay tasks, ms, per Retry rule (default 20 ms each: tests own time). */
+  /** Waits between retries of the replay tasks, ms, per Retry rule (default 50 ms each: tests own time). */
   readonly retryWaitMs?: number | number[];
   /** Seeded randomness for the perturbations below. */
   readonly seed?: number;
@@ -60,7 +60,7 @@ export interface SettleOptions {
   readonly shuffle?: boolean;
   /** Fraction (0..1) of deliveries held back to a later round. */
   readonly holdBack?: number;
-  /** Rounds before giving up with an error (default 200). */
+  /** Delivery rounds that move something before giving up with an error (default 200). */
   readonly maxRounds?: number;
 }
 
@@ -106,6 +106,10 @@ export class ReplicationWorld {
   private clock = 0;
   private rng: () => number;
   private readonly pendingReplication: Array<{ to: string; image: Record<string, unknown>; at: number }> = [];
+  /** Workflow executions still running: the pipe runs one per batch, many at once across shards. */
+  private readonly inFlight = new Set<Promise<void>>();
+  /** Executions that failed as a whole (the pipe would retry the batch, then dead-letter it). */
+  readonly failedExecutions: unknown[] = [];
   private tableRun = 0;
 
   private constructor(
@@ -142,8 +146,10 @@ export class ReplicationWorld {
   async reset(seed?: number): Promise<void> {
     if (seed !== undefined) this.rng = mulberry32(seed);
     this.tableRun += 1;
+    await Promise.allSettled([...this.inFlight]);
     this.writeClock.clear();
     this.pendingReplication.length = 0;
+    this.failedExecutions.length = 0;
     for (const node of this.nodes.values()) {
       node.emulator.reset();
       node.emulator.enableAllEvents();
@@ -223,7 +229,8 @@ export class ReplicationWorld {
    */
   async settle(options: SettleOptions = {}): Promise<void> {
     const maxRounds = options.maxRounds ?? 200;
-    for (let round = 0; round < maxRounds; round++) {
+    let rounds = 0;
+    for (;;) {
       await flushEmulatorEvents();
       let moved = false;
       for (const node of this.nodes.values()) {
@@ -243,14 +250,20 @@ export class ReplicationWorld {
         const records = this.take(node.pendingStream, options);
         if (records.length > 0) {
           moved = true;
-          await this.runPipe(node, records);
+          this.runPipe(node, records);
         }
       }
       await flushEmulatorEvents();
       const queued = this.regions.some((n) => n.pendingEvents.length + n.pendingStream.length > 0) || this.pendingReplication.length > 0;
-      if (!moved && !queued) return;
+      if (moved && ++rounds >= maxRounds) throw new Error(`replication did not settle within ${maxRounds} delivery rounds`);
+      if (moved || queued) continue;
+      if (this.inFlight.size === 0) break;
+      // Nothing to deliver until a running execution writes to IoT (and so raises registry events).
+      await Promise.race([...this.inFlight, new Promise((resolve) => setTimeout(resolve, 10))]);
     }
-    throw new Error(`replication did not settle within ${maxRounds} rounds`);
+    if (this.failedExecutions.length > 0) {
+      throw new Error(`${this.failedExecutions.length} workflow execution(s) failed: ${String(this.failedExecutions[0])}`);
+    }
   }
 
   /** Takes what this round delivers from a queue, applying the shuffle and hold-back perturbations. */
@@ -266,11 +279,14 @@ export class ReplicationWorld {
   }
 
   /** The pipe: filter with the synthesized patterns, batch, and run the synthesized workflow per batch. */
-  private async runPipe(node: RegionNode, records: StreamRecord[]): Promise<void> {
+  private runPipe(node: RegionNode, records: StreamRecord[]): void {
     const { workflow } = node;
     const passing = records.filter((r) => workflow.filterPatterns.length === 0 || workflow.filterPatterns.some((p) => matchesPattern(p, r)));
     for (let i = 0; i < passing.length; i += workflow.batchSize) {
-      await this.runWorkflow(node, passing.slice(i, i + workflow.batchSize));
+      const execution: Promise<void> = this.runWorkflow(node, passing.slice(i, i + workflow.batchSize))
+        .catch((err: unknown) => void this.failedExecutions.push(err))
+        .finally(() => this.inFlight.delete(execution));
+      this.inFlight.add(execution);
     }
   }
 
@@ -295,7 +311,7 @@ export class ReplicationWorld {
       [names.membership]: invoke(node.replayHandlers.membership) as never,
     };
     for (const s of names.deadLetterStates) localHandlers[s] = deadLetter as never;
-    const retryWait = this.options.retryWaitMs ?? 20;
+    const retryWait = this.options.retryWaitMs ?? 50;
     const machine = new StateMachine(node.workflow.definition as never, { validationOptions: { checkArn: false } });
     const execution = machine.run(batch as never, {
       overrides: {
@@ -312,6 +328,7 @@ export class ReplicationWorld {
   }
 
   async close(): Promise<void> {
+    await Promise.allSettled([...this.inFlight]);
     for (const node of this.nodes.values()) {
       node.iot.destroy();
       await node.emulator.close();
