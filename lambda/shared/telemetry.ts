@@ -15,16 +15,20 @@ export function log(level: 'INFO' | 'WARN' | 'ERROR', message: string, fields: R
   (level === 'ERROR' ? console.error : console.log)(line);
 }
 
-/** Emits metrics in EMF under `namespace` with the given dimensions. */
+/**
+ * Emits metrics in EMF under `namespace`, both with the given dimensions and without any: alarms need the
+ * dimensionless series (a percentile cannot be combined across dimension values).
+ */
 export function emitMetrics(namespace: string, dimensions: Record<string, string>, metrics: readonly Metric[]): void {
   if (metrics.length === 0) return;
+  const keys = Object.keys(dimensions);
   const doc: Record<string, unknown> = {
     _aws: {
       Timestamp: Date.now(),
       CloudWatchMetrics: [
         {
           Namespace: namespace,
-          Dimensions: [Object.keys(dimensions)],
+          Dimensions: keys.length > 0 ? [keys, []] : [[]],
           Metrics: metrics.map((m) => ({ Name: m.name, Unit: m.unit })),
         },
       ],

@@ -65,11 +65,12 @@ const DEPENDENCY_RETRY: RetryPolicy = {
   maxDelay: Duration.seconds(20),
 };
 
-/** Throttling, a concurrent local change, or Lambda's own transient errors: retry soon. */
+/** Throttling, a concurrent local change, an IoT 5xx, or Lambda's own transient errors: retry soon. */
 const TRANSIENT_RETRY: RetryPolicy = {
   errors: [
     RETRYABLE_ERRORS.throttled,
     RETRYABLE_ERRORS.conflict,
+    RETRYABLE_ERRORS.unavailable,
     'Lambda.TooManyRequestsException',
     'Lambda.ServiceException',
     'Lambda.AWSLambdaException',
@@ -133,7 +134,9 @@ const REPLAY_KINDS: readonly ReplayKind[] = [
     description: 'things',
     permissions: [
       { resource: 'thing', actions: ['iot:DescribeThing', 'iot:CreateThing', 'iot:UpdateThing', 'iot:DeleteThing'] },
-      { resource: 'thingtype', actions: ['iot:DescribeThingType'] },
+      // DeprecateThingType: a thing that took its type before the type was deprecated is written with the
+      // deprecation lifted for the write (IoT accepts no new association with a deprecated type).
+      { resource: 'thingtype', actions: ['iot:DescribeThingType', 'iot:DeprecateThingType'] },
     ],
   },
   {

@@ -84,7 +84,7 @@ describe('thing replay', () => {
     const emf = emfLines(output());
     expect(emf).toHaveLength(1);
     expect(emf[0]).toMatchObject({ Kind: 'thing', Action: 'unchanged', ItemsReplayed: 1, ReplicationLag: 4200 });
-    expect(emf[0]._aws).toMatchObject({ CloudWatchMetrics: [{ Namespace: 'IotDrTest', Dimensions: [['Kind', 'Action']] }] });
+    expect(emf[0]._aws).toMatchObject({ CloudWatchMetrics: [{ Namespace: 'IotDrTest', Dimensions: [['Kind', 'Action'], []] }] });
   });
 
   test('unchanged: no IoT write and no ledger entry', async () => {

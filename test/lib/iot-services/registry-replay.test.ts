@@ -171,6 +171,7 @@ describe('RegistryReplay', () => {
           ErrorEquals: [
             'RegistryThrottled',
             'ConcurrentModification',
+            'RegistryUnavailable',
             'Lambda.TooManyRequestsException',
             'Lambda.ServiceException',
             'Lambda.AWSLambdaException',
@@ -240,7 +241,7 @@ describe('RegistryReplay', () => {
         REPLAY_STATE_NAMES.replayThing,
         [
           { Action: ['iot:DescribeThing', 'iot:CreateThing', 'iot:UpdateThing', 'iot:DeleteThing'], Effect: 'Allow', Resource: iot('thing') },
-          { Action: 'iot:DescribeThingType', Effect: 'Allow', Resource: iot('thingtype') },
+          { Action: ['iot:DescribeThingType', 'iot:DeprecateThingType'], Effect: 'Allow', Resource: iot('thingtype') },
         ],
       ],
       [
