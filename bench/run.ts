@@ -67,7 +67,7 @@ async function benchCapture(): Promise<void> {
     journal,
     ledger: new EchoLedger(tables.doc, names.ledgerTable),
     deadLetters: { send: async () => undefined },
-    iot: { describeThing: async () => undefined, describeThingGroup: async () => undefined },
+    iot: { describeThing: async () => undefined, describeThingGroup: async () => undefined, describeThingType: async () => undefined, describeMembership: async () => undefined },
     region: 'us-west-2',
     emit: () => undefined,
   });

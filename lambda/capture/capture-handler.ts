@@ -10,6 +10,7 @@ import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecord } from 
 import type { EchoLedger } from '../shared/echo-ledger';
 import { ConcurrentModification, MalformedInput } from '../shared/errors';
 import { type JournalStore, tombstoneItem } from '../shared/journal-store';
+import { stateHash } from '../shared/hash';
 import type { EntityState, JournalItem } from '../shared/model';
 import { DEFAULT_METRICS_NAMESPACE, emitMetrics, log, METRIC_NAMES } from '../shared/telemetry';
 import { compareVersions } from '../shared/version';
@@ -21,7 +22,7 @@ import type { RegistryReader } from './registry-reader';
 /** 14 days: long enough for any delayed or redelivered older event to meet the tombstone. */
 export const DEFAULT_TOMBSTONE_TTL_SECONDS = 14 * 24 * 60 * 60;
 
-export type CaptureJournal = Pick<JournalStore, 'get' | 'putIfNewer' | 'putIfVersion' | 'dependents' | 'tombstoneAll'>;
+export type CaptureJournal = Pick<JournalStore, 'get' | 'putIfNewer' | 'replaceIfNewer' | 'putIfVersion' | 'dependents' | 'tombstoneAll'>;
 export type CaptureLedger = Pick<EchoLedger, 'isEcho' | 'clear'>;
 
 export interface CaptureDeps {
@@ -62,27 +63,54 @@ export function createCaptureHandler(deps: CaptureDeps): (event: SQSEvent) => Pr
   const mergeAttempts = deps.mergeAttempts ?? 5;
   const emit = deps.emit ?? emitMetrics;
 
-  const processRecord = async (record: SQSRecord): Promise<RecordResult> => {
-    let plan: ChangePlan;
+  const parse = (record: SQSRecord): Parsed => {
     try {
-      plan = planChange(parseRegistryEvent(record.body), { originRegion: region, now: now(), tombstoneTtlSeconds });
+      return { record, plan: planChange(parseRegistryEvent(record.body), { originRegion: region, now: now(), tombstoneTtlSeconds }) };
     } catch (err) {
-      if (!(err instanceof MalformedInput)) throw err;
-      await deadLetters.send({ reason: 'MalformedEvent', error: err.message, body: record.body, messageId: record.messageId });
-      log('WARN', 'malformed registry event sent to the dead-letter queue', { messageId: record.messageId, error: err });
+      if (err instanceof MalformedInput) return { record, malformed: err };
+      throw err;
+    }
+  };
+
+  const processRecord = async ({ record, plan, malformed }: Parsed): Promise<RecordResult> => {
+    if (!plan) {
+      const error = malformed?.message ?? 'unparseable record';
+      await deadLetters.send({ reason: 'MalformedEvent', error, body: record.body, messageId: record.messageId });
+      log('WARN', 'malformed registry event sent to the dead-letter queue', { messageId: record.messageId, error });
       return { outcome: 'malformed', cascaded: 0 };
     }
     return plan.mode === 'replace' ? replace(plan) : merge(plan);
   };
 
+  /**
+   * A hash match is no echo when the journal already holds a local change older than the event with
+   * another state: replay never applies over a local change, so the event is a user going back to a state
+   * replay once applied. (Version fingerprints are exact and need no such check.)
+   */
+  const revertsLocalChange = async (plan: ReplacePlan): Promise<boolean> => {
+    if (!plan.fingerprints.every((f) => f.startsWith('h#'))) return false;
+    const current = await journal.get(plan.item.pk, plan.item.sk);
+    return (
+      current !== undefined &&
+      current.originRegion === region &&
+      current.eventTime < plan.item.eventTime &&
+      current.stateHash !== plan.item.stateHash
+    );
+  };
+
   const replace = async (plan: ReplacePlan): Promise<RecordResult> => {
     const { item } = plan;
     // Before any version comparison: an echo carries a newer event time than the state it brings back.
-    if (await ledger.isEcho(item.sk, plan.fingerprints, item.eventTime)) {
+    if ((await ledger.isEcho(item.sk, plan.fingerprints, item.eventTime)) && !(await revertsLocalChange(plan))) {
       log('INFO', 'echo of a replayed change suppressed', { key: item.sk, version: item.version });
       return { outcome: 'echo', cascaded: 0 };
     }
-    const outcome = await journal.putIfNewer(item);
+    const { outcome, previous } = await journal.replaceIfNewer(item);
+    if (TIE_PRONE_KINDS.has(item.kind)) {
+      // Of two racing writes one lands second: it replaced the other (previous) or lost to it (stored).
+      const rival = outcome === 'written' ? previous : await journal.get(item.pk, item.sk);
+      if (rival && isSameMillisecondTie(rival, item)) await settleTie(outcome === 'written' ? item : rival);
+    }
     // A redelivery after a failure below finds its own earlier write: finish the job it left.
     const landed = outcome === 'written' || (await journal.get(item.pk, item.sk))?.version === item.version;
     if (landed) await ledger.clear(item.sk);
@@ -94,6 +122,26 @@ export function createCaptureHandler(deps: CaptureDeps): (event: SQSEvent) => Pr
       cascaded = await dieWithDeletedParent(item);
     }
     return { outcome: outcome === 'written' ? 'captured' : 'superseded', cascaded };
+  };
+
+  /**
+   * Two changes of one entity from this region in the same millisecond, on a kind without IoT version
+   * numbers (thing types, memberships): the journal ordered them by event id, which says nothing about
+   * which came last. This region's registry knows: journal its current state under the winning version.
+   * Equal states need nothing; a later event supersedes the result as usual.
+   */
+  const settleTie = async (stored: JournalItem): Promise<void> => {
+    const [, first, second] = stored.sk.split('#');
+    const actual =
+      stored.kind === 'thingType' ? await iot.describeThingType(first) : stored.kind === 'member' ? await iot.describeMembership(first, second) : undefined;
+    if (stateHash(actual) === stored.stateHash) return;
+    const { expiresAt: _ttl, ...base } = stored;
+    const settled: JournalItem = actual
+      ? { ...base, deleted: false, state: actual, stateHash: stateHash(actual), capturedAt: now() }
+      : tombstoneItem(stored, { ...stored, capturedAt: now(), expiresAt: expiry() });
+    if (await journal.putIfVersion(settled, stored.version)) {
+      log('INFO', 'same-millisecond changes settled from this region\'s registry', { key: stored.sk, version: stored.version, deleted: settled.deleted });
+    }
   };
 
   /** Tombstones what the deleted entity took with it, under the delete's own version. */
@@ -161,14 +209,27 @@ export function createCaptureHandler(deps: CaptureDeps): (event: SQSEvent) => Pr
     const counts: Record<CaptureOutcome, number> = { captured: 0, superseded: 0, echo: 0, malformed: 0 };
     let cascaded = 0;
     const batchItemFailures: SQSBatchItemFailure[] = [];
-    await forEachLimit(event.Records, concurrency, async (record) => {
+    const parsed: Parsed[] = [];
+    for (const record of event.Records) {
       try {
-        const result = await processRecord(record);
-        counts[result.outcome]++;
-        cascaded += result.cascaded;
+        parsed.push(parse(record));
       } catch (err) {
         batchItemFailures.push({ itemIdentifier: record.messageId });
         log('ERROR', 'capture failed; SQS will redeliver the record', { messageId: record.messageId, error: err });
+      }
+    }
+    // One lane per entity, in event-time order: a genuine change clears the echo ledger before the next
+    // event of that entity is judged. Entities run in parallel.
+    await forEachLimit(lanes(parsed), concurrency, async (lane) => {
+      for (const p of lane) {
+        try {
+          const result = await processRecord(p);
+          counts[result.outcome]++;
+          cascaded += result.cascaded;
+        } catch (err) {
+          batchItemFailures.push({ itemIdentifier: p.record.messageId });
+          log('ERROR', 'capture failed; SQS will redeliver the record', { messageId: p.record.messageId, error: err });
+        }
       }
     });
     emit(namespace, {}, [
@@ -182,10 +243,41 @@ export function createCaptureHandler(deps: CaptureDeps): (event: SQSEvent) => Pr
   };
 }
 
+interface Parsed {
+  readonly record: SQSRecord;
+  readonly plan?: ChangePlan;
+  readonly malformed?: MalformedInput;
+}
+
+/** Groups parsed records by entity key, each group sorted by event time (malformed ones alone). */
+function lanes(parsed: readonly Parsed[]): Parsed[][] {
+  const byKey = new Map<string, Parsed[]>();
+  for (const p of parsed) {
+    const key = p.plan ? (p.plan.mode === 'replace' ? p.plan.item.sk : p.plan.keys.sk) : `malformed#${p.record.messageId}`;
+    byKey.set(key, [...(byKey.get(key) ?? []), p]);
+  }
+  const timeOf = (p: Parsed) => (p.plan ? (p.plan.mode === 'replace' ? p.plan.item.eventTime : p.plan.eventTime) : 0);
+  return [...byKey.values()].map((lane) => [...lane].sort((a, b) => timeOf(a) - timeOf(b)));
+}
+
 async function forEachLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < items.length) await fn(items[next++]);
   };
   await Promise.all(Array.from({ length: Math.min(Math.max(limit, 1), items.length) }, worker));
+}
+
+/** Kinds whose events carry no IoT version number to order two changes of one millisecond by. */
+const TIE_PRONE_KINDS: ReadonlySet<string> = new Set(['thingType', 'member']);
+
+/** Same origin, same millisecond, different events and states, on a kind without IoT version numbers. */
+function isSameMillisecondTie(stored: JournalItem, incoming: JournalItem): boolean {
+  return (
+    TIE_PRONE_KINDS.has(stored.kind) &&
+    stored.originRegion === incoming.originRegion &&
+    stored.eventTime === incoming.eventTime &&
+    stored.eventId !== incoming.eventId &&
+    stored.stateHash !== incoming.stateHash
+  );
 }

@@ -13,7 +13,8 @@
  *   A hash recurs when a user sets the entity back to an earlier state, so it only matches events IoT
  *   stamped while replay's write was in flight: between `started` and `completed`, widened by
  *   `clockSkewMs` (Lambda and IoT clocks) — or `unconfirmedWindowMs` after `started` if the confirmation
- *   never came (the function stopped between write and confirm).
+ *   never came (the function stopped between write and confirm). Capture also overrides a hash match when
+ *   the journal already holds an older local change with another state (see capture-handler.ts).
  *
  * Fingerprints accumulate (an echo of an earlier application may still be in flight when replay applies the
  * next one) until they expire after `ttlSeconds`. Capture `clear`s the entry when it journals a genuine

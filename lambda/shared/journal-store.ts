@@ -32,19 +32,28 @@ export class JournalStore {
    * stored state already wins (a duplicate, an out-of-order event, or a write older than a tombstone).
    */
   async putIfNewer(item: JournalItem): Promise<PutOutcome> {
+    return (await this.replaceIfNewer(item)).outcome;
+  }
+
+  /**
+   * `putIfNewer` that also says what the write replaced, read atomically with it (`ALL_OLD`): two writers
+   * racing on one item each learn about the other, whichever lands second.
+   */
+  async replaceIfNewer(item: JournalItem): Promise<{ outcome: PutOutcome; previous?: JournalItem }> {
     try {
-      await this.doc.send(
+      const res = await this.doc.send(
         new PutCommand({
           TableName: this.tableName,
           Item: item,
           ConditionExpression: 'attribute_not_exists(#sk) OR #version < :version',
           ExpressionAttributeNames: { '#sk': 'sk', '#version': 'version' },
           ExpressionAttributeValues: { ':version': item.version },
+          ReturnValues: 'ALL_OLD',
         }),
       );
-      return 'written';
+      return { outcome: 'written', previous: res.Attributes as JournalItem | undefined };
     } catch (err) {
-      if (isConditionFailure(err)) return 'superseded';
+      if (isConditionFailure(err)) return { outcome: 'superseded' };
       throw err;
     }
   }

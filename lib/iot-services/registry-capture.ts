@@ -254,12 +254,17 @@ export class RegistryCapture extends Construct {
     role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.deadLetterQueue.queueArn] }));
     const things = iotResourceArn(this, 'thing');
     const groups = iotResourceArn(this, 'thinggroup');
-    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['iot:DescribeThing'], resources: [things] }));
+    const types = iotResourceArn(this, 'thingtype');
+    // Describe calls rebuild partial events; DescribeThingType and ListThingGroupsForThing settle two changes
+    // of one thing type or membership that IoT stamped with the same millisecond.
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['iot:DescribeThing', 'iot:ListThingGroupsForThing'], resources: [things] }));
     role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['iot:DescribeThingGroup'], resources: [groups] }));
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['iot:DescribeThingType'], resources: [types] }));
     journal.encryptionKey?.grantEncryptDecrypt(role);
     echoLedger.encryptionKey?.grantDecrypt(role);
     acknowledgeWildcardResource(role, things, 'Capture reads any thing named by a registry event; thing names are not known at deploy time.');
     acknowledgeWildcardResource(role, groups, 'Capture reads any thing group named by a registry event; group names are not known at deploy time.');
+    acknowledgeWildcardResource(role, types, 'Capture reads any thing type named by a registry event; type names are not known at deploy time.');
   }
 
   private enableRegistryEvents(): void {

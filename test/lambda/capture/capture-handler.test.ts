@@ -7,7 +7,7 @@ import type { RegistryReader } from '../../../lambda/capture/registry-reader';
 import { EchoLedger, hashFingerprint, versionFingerprint } from '../../../lambda/shared/echo-ledger';
 import { stateHash, TOMBSTONE_HASH } from '../../../lambda/shared/hash';
 import { JournalStore } from '../../../lambda/shared/journal-store';
-import type { JournalItem, ThingGroupState, ThingState } from '../../../lambda/shared/model';
+import type { JournalItem, ThingGroupState, ThingState, ThingTypeState } from '../../../lambda/shared/model';
 import type { Metric } from '../../../lambda/shared/telemetry';
 import { makeVersion } from '../../../lambda/shared/version';
 import { type JournalTables, startJournalTables } from '../../support/journal-tables';
@@ -53,6 +53,16 @@ class FakeRegistry implements RegistryReader {
   async describeThingGroup(name: string) {
     this.calls.push(`group/${name}`);
     return this.groups.get(name);
+  }
+  readonly types = new Map<string, ThingTypeState>();
+  readonly members = new Set<string>();
+  async describeThingType(name: string) {
+    this.calls.push(`type/${name}`);
+    return this.types.get(name);
+  }
+  async describeMembership(group: string, thing: string) {
+    this.calls.push(`member/${group}/${thing}`);
+    return this.members.has(`${group}/${thing}`) ? { thingGroupName: group, thingName: thing } : undefined;
   }
 }
 
@@ -312,6 +322,46 @@ describe('cascades without events', () => {
   });
 });
 
+describe('two changes in one millisecond (no IoT version number to order them)', () => {
+  const pump = (deprecated: boolean): ThingTypeState => ({
+    thingTypeName: 'Pump',
+    description: 'My thing type',
+    searchableAttributes: ['attribute1', 'attribute2', 'attribute3'],
+    deprecated,
+  });
+
+  test.each([
+    ['the later event id arrives first', ['b-deprecate', 'a-undo']],
+    ['the later event id arrives last', ['a-undo', 'b-deprecate']],
+  ])('a type deprecated and un-deprecated in the same ms is journaled as the registry has it (%s)', async (_name, order) => {
+    const h = await harness();
+    // The un-deprecation happened last; its event id happens to sort first.
+    h.iot.types.set('Pump', pump(false));
+    const events: Record<string, Record<string, unknown>> = {
+      'b-deprecate': thingTypeEvent('Pump', 'UPDATED', { timestamp: 50, eventId: 'b-deprecate', isDeprecated: true }),
+      'a-undo': thingTypeEvent('Pump', 'UPDATED', { timestamp: 50, eventId: 'a-undo', isDeprecated: false }),
+    };
+    await h.sendEach(...order.map((id) => events[id]));
+    expect(await h.get('thingType#Pump')).toMatchObject({ version: v(50, 'b-deprecate'), state: pump(false) });
+  });
+
+  test('a membership added and removed in the same ms is journaled as removed when the registry says so', async () => {
+    const h = await harness();
+    await h.sendEach(
+      membershipEvent('G', 'T', 'REMOVED', { timestamp: 60, eventId: 'a-remove' }),
+      membershipEvent('G', 'T', 'ADDED', { timestamp: 60, eventId: 'b-add' }),
+    );
+    expect(await h.get('thingGroup#G', 'member#G#T')).toMatchObject({ deleted: true, version: v(60, 'b-add') });
+    expect(h.iot.calls).toContain('member/G/T');
+  });
+
+  test('changes in different milliseconds never ask the registry', async () => {
+    const h = await harness();
+    await h.sendEach(thingTypeEvent('Pump', 'UPDATED', { timestamp: 70, isDeprecated: true }), thingTypeEvent('Pump', 'UPDATED', { timestamp: 71 }));
+    expect(h.iot.calls).toEqual([]);
+  });
+});
+
 describe('partial events merge into the owning item', () => {
   test('type association sets and clears thingTypeName on the journaled thing', async () => {
     const h = await harness();
@@ -382,6 +432,7 @@ describe('partial events merge into the owning item', () => {
       journal: (real) => ({
         get: real.get.bind(real),
         putIfNewer: real.putIfNewer.bind(real),
+        replaceIfNewer: real.replaceIfNewer.bind(real),
         dependents: real.dependents.bind(real),
         tombstoneAll: real.tombstoneAll.bind(real),
         putIfVersion: async (item, expected) => {
@@ -404,6 +455,7 @@ describe('partial events merge into the owning item', () => {
       journal: (real) => ({
         get: real.get.bind(real),
         putIfNewer: real.putIfNewer.bind(real),
+        replaceIfNewer: real.replaceIfNewer.bind(real),
         dependents: real.dependents.bind(real),
         tombstoneAll: real.tombstoneAll.bind(real),
         putIfVersion: async () => false,
@@ -489,6 +541,21 @@ describe('echo suppression', () => {
     // A different state is a genuine change.
     await h.sendEach(thingTypeEvent('Pump', 'UPDATED', { isDeprecated: true }));
     expect(await h.get('thingType#Pump')).toMatchObject({ state: { deprecated: true } });
+  });
+
+  test('a user going back to a replayed state right after a local change is not taken for an echo', async () => {
+    const h = await harness();
+    const replayed = { thingTypeName: 'Pump', description: 'My thing type', searchableAttributes: ['attribute1', 'attribute2', 'attribute3'], deprecated: false };
+    await h.ledger.record('thingType#Pump', [hashFingerprint(stateHash(replayed))]);
+    // Deprecated here, then un-deprecated 2 ms later: both genuine, both inside the ledger's window.
+    await h.handler(
+      sqsBatch(
+        thingTypeEvent('Pump', 'UPDATED', { timestamp: 102, eventId: 'undo', isDeprecated: false }),
+        thingTypeEvent('Pump', 'UPDATED', { timestamp: 100, eventId: 'deprecate', isDeprecated: true }),
+      ),
+    );
+    expect(await h.get('thingType#Pump')).toMatchObject({ eventId: 'undo', state: replayed });
+    expect(h.totals()).toMatchObject({ EventsCaptured: 2, EchoesSuppressed: 0 });
   });
 
   test('an echoed delete does not cascade (the origin region already did)', async () => {
@@ -578,6 +645,7 @@ describe('failures', () => {
       journal: (real) => ({
         get: real.get.bind(real),
         putIfNewer: real.putIfNewer.bind(real),
+        replaceIfNewer: real.replaceIfNewer.bind(real),
         putIfVersion: real.putIfVersion.bind(real),
         tombstoneAll: real.tombstoneAll.bind(real),
         dependents: async (key, o) => {

@@ -137,8 +137,9 @@ describe('RegistryCapture', () => {
       { Action: 'dynamodb:Query', Effect: 'Allow', Resource: { 'Fn::Join': ['', [journalArn, '/index/byRef']] } },
       { Action: ['dynamodb:GetItem', 'dynamodb:DeleteItem'], Effect: 'Allow', Resource: getAtt(parts.ledger.table, 'Arn') },
       { Action: 'sqs:SendMessage', Effect: 'Allow', Resource: getAtt(parts.capture.deadLetterQueue, 'Arn') },
-      { Action: 'iot:DescribeThing', Effect: 'Allow', Resource: arnJoin('iot', PRIMARY, 'thing/*') },
+      { Action: ['iot:DescribeThing', 'iot:ListThingGroupsForThing'], Effect: 'Allow', Resource: arnJoin('iot', PRIMARY, 'thing/*') },
       { Action: 'iot:DescribeThingGroup', Effect: 'Allow', Resource: arnJoin('iot', PRIMARY, 'thinggroup/*') },
+      { Action: 'iot:DescribeThingType', Effect: 'Allow', Resource: arnJoin('iot', PRIMARY, 'thingtype/*') },
     ]);
   });
 
