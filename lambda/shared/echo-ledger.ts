@@ -29,7 +29,7 @@ export const hashFingerprint = (hash: string): string => `h#${hash}`;
 const isFingerprint = (name: string): boolean => name.startsWith('v#') || name.startsWith('h#');
 
 export interface EchoLedgerOptions {
-  /** How long a recorded application counts as "ours". Registry events arrive within seconds. */
+  /** How long a recorded application counts as "ours" (replay writes it as the entry's TTL, which capture honours). */
   readonly ttlSeconds?: number;
   /** Allowed difference between the Lambda clock and IoT's event timestamps. */
   readonly clockSkewMs?: number;
@@ -121,16 +121,16 @@ export class EchoLedger {
    * echo of something replay applied here (see the header for the matching rules).
    */
   async isEcho(key: string, fingerprints: readonly string[], eventTime: number): Promise<boolean> {
-    const entries = await this.entries(key);
-    const liveSince = this.now() - this.ttlSeconds * 1000;
+    const item = await this.item(key);
+    // The entry's TTL was set by replay (its echo TTL setting); TTL deletion is lazy, so check it here.
+    if (!item || Number(item[ECHO_ATTR.ttl]) <= Math.floor(this.now() / 1000)) return false;
+    const entries = fingerprintsOf(item);
     return fingerprints.some((f) =>
-      (entries[f] ?? [])
-        .filter(([started]) => started > liveSince)
-        .some(([started, completed]) => {
-          if (f.startsWith('v#')) return true;
-          const until = completed ?? started + this.unconfirmedWindowMs;
-          return eventTime >= started - this.clockSkewMs && eventTime <= until + this.clockSkewMs;
-        }),
+      (entries[f] ?? []).some(([started, completed]) => {
+        if (f.startsWith('v#')) return true;
+        const until = completed ?? started + this.unconfirmedWindowMs;
+        return eventTime >= started - this.clockSkewMs && eventTime <= until + this.clockSkewMs;
+      }),
     );
   }
 
@@ -159,9 +159,17 @@ export class EchoLedger {
 
   /** Fingerprint → its recorded applications for `key`. */
   private async entries(key: string): Promise<Record<string, Application[]>> {
+    return fingerprintsOf(await this.item(key));
+  }
+
+  private async item(key: string): Promise<Record<string, unknown> | undefined> {
     const res = await this.doc.send(
       new GetCommand({ TableName: this.tableName, Key: { [ECHO_ATTR.partitionKey]: key }, ConsistentRead: true }),
     );
-    return Object.fromEntries(Object.entries(res.Item ?? {}).filter(([name]) => isFingerprint(name))) as Record<string, Application[]>;
+    return res.Item;
   }
+}
+
+function fingerprintsOf(item: Record<string, unknown> | undefined): Record<string, Application[]> {
+  return Object.fromEntries(Object.entries(item ?? {}).filter(([name]) => isFingerprint(name))) as Record<string, Application[]>;
 }
