@@ -106,11 +106,9 @@ export function createCaptureHandler(deps: CaptureDeps): (event: SQSEvent) => Pr
       return { outcome: 'echo', cascaded: 0 };
     }
     const { outcome, previous } = await journal.replaceIfNewer(item);
-    if (TIE_PRONE_KINDS.has(item.kind)) {
-      // Of two racing writes one lands second: it replaced the other (previous) or lost to it (stored).
-      const rival = outcome === 'written' ? previous : await journal.get(item.pk, item.sk);
-      if (rival && isSameMillisecondTie(rival, item)) await settleTie(outcome === 'written' ? item : rival);
-    }
+    // Of two racing writes one lands second: it replaced the other (previous) or lost to it (stored).
+    const rival = outcome === 'written' ? previous : await journal.get(item.pk, item.sk);
+    if (rival && isSameMillisecondTie(rival, item)) await settleTie(outcome === 'written' ? item : rival);
     // A redelivery after a failure below finds its own earlier write: finish the job it left.
     const landed = outcome === 'written' || (await journal.get(item.pk, item.sk))?.version === item.version;
     if (landed) await ledger.clear(item.sk);
@@ -124,16 +122,31 @@ export function createCaptureHandler(deps: CaptureDeps): (event: SQSEvent) => Pr
     return { outcome: outcome === 'written' ? 'captured' : 'superseded', cascaded };
   };
 
+  const describeEntity = async (item: JournalItem): Promise<EntityState | undefined> => {
+    const [, first, second] = item.sk.split('#');
+    switch (item.kind) {
+      case 'thing':
+        return iot.describeThing(first);
+      case 'thingGroup':
+        return iot.describeThingGroup(first);
+      case 'thingType':
+        return iot.describeThingType(first);
+      case 'member':
+        return iot.describeMembership(first, second);
+      default:
+        throw new Error(`no registry reader for journal kind '${item.kind}'`);
+    }
+  };
+
   /**
-   * Two changes of one entity from this region in the same millisecond, on a kind without IoT version
-   * numbers (thing types, memberships): the journal ordered them by event id, which says nothing about
-   * which came last. This region's registry knows: journal its current state under the winning version.
-   * Equal states need nothing; a later event supersedes the result as usual.
+   * Two changes of one entity from this region stamped with the same millisecond: the journal ordered them
+   * by IoT's version number (none on thing types and memberships, and a delete carries the version of the
+   * state it deleted) and then by event id, which says nothing about which came last. This region's
+   * registry knows: journal its current state under the winning version. Equal states need nothing; a
+   * later event supersedes the result as usual.
    */
   const settleTie = async (stored: JournalItem): Promise<void> => {
-    const [, first, second] = stored.sk.split('#');
-    const actual =
-      stored.kind === 'thingType' ? await iot.describeThingType(first) : stored.kind === 'member' ? await iot.describeMembership(first, second) : undefined;
+    const actual = await describeEntity(stored);
     if (stateHash(actual) === stored.stateHash) return;
     const { expiresAt: _ttl, ...base } = stored;
     const settled: JournalItem = actual
@@ -268,13 +281,9 @@ async function forEachLimit<T>(items: readonly T[], limit: number, fn: (item: T)
   await Promise.all(Array.from({ length: Math.min(Math.max(limit, 1), items.length) }, worker));
 }
 
-/** Kinds whose events carry no IoT version number to order two changes of one millisecond by. */
-const TIE_PRONE_KINDS: ReadonlySet<string> = new Set(['thingType', 'member']);
-
-/** Same origin, same millisecond, different events and states, on a kind without IoT version numbers. */
+/** Same origin, same millisecond, different events and states: the order between them is not known. */
 function isSameMillisecondTie(stored: JournalItem, incoming: JournalItem): boolean {
   return (
-    TIE_PRONE_KINDS.has(stored.kind) &&
     stored.originRegion === incoming.originRegion &&
     stored.eventTime === incoming.eventTime &&
     stored.eventId !== incoming.eventId &&

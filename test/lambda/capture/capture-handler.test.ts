@@ -355,6 +355,17 @@ describe('two changes in one millisecond (no IoT version number to order them)',
     expect(h.iot.calls).toContain('member/G/T');
   });
 
+  test('a thing created and deleted in the same ms (the delete carries the created version) ends deleted', async () => {
+    const h = await harness();
+    // Event ids order the create after the delete; the registry says the thing is gone.
+    await h.sendEach(
+      thingEvent('T', 'DELETED', { timestamp: 80, eventId: 'a-delete', versionNumber: 1 }),
+      thingEvent('T', 'CREATED', { timestamp: 80, eventId: 'b-create', versionNumber: 1, attributes: { a: '1' } }),
+    );
+    expect(await h.get('thing#T')).toMatchObject({ deleted: true, version: v(80, 'b-create', 1) });
+    expect(h.iot.calls).toContain('thing/T');
+  });
+
   test('changes in different milliseconds never ask the registry', async () => {
     const h = await harness();
     await h.sendEach(thingTypeEvent('Pump', 'UPDATED', { timestamp: 70, isDeprecated: true }), thingTypeEvent('Pump', 'UPDATED', { timestamp: 71 }));
