@@ -111,7 +111,7 @@ export function createCaptureHandler(deps: CaptureDeps): (event: SQSEvent) => Pr
     if (rival && isSameMillisecondTie(rival, item)) await settleTie(outcome === 'written' ? item : rival);
     // A redelivery after a failure below finds its own earlier write: finish the job it left.
     const landed = outcome === 'written' || (await journal.get(item.pk, item.sk))?.version === item.version;
-    if (landed) await ledger.clear(item.sk);
+    if (landed) await ledger.clear(item.sk, item.eventTime);
     let cascaded = 0;
     if (item.deleted && plan.cascade) {
       // Even when superseded (deleted and recreated since): the delete still dropped what existed before it.
@@ -163,7 +163,7 @@ export function createCaptureHandler(deps: CaptureDeps): (event: SQSEvent) => Pr
     if (targets.length === 0) return 0;
     const results = await journal.tombstoneAll(targets, { ...deleted, capturedAt: now(), expiresAt: expiry() });
     const written = results.filter((r) => r.outcome === 'written').map((r) => r.item);
-    await Promise.all(written.map((w) => ledger.clear(w.sk)));
+    await Promise.all(written.map((w) => ledger.clear(w.sk, deleted.eventTime)));
     if (written.length > 0) {
       log('INFO', 'dependents tombstoned with their parent', { key: deleted.sk, version: deleted.version, dependents: written.map((w) => w.sk) });
     }
@@ -184,7 +184,7 @@ export function createCaptureHandler(deps: CaptureDeps): (event: SQSEvent) => Pr
     if (!killer) return 0;
     const outcome = await journal.putIfNewer(tombstoneItem(item, { ...killer, capturedAt: now(), expiresAt: expiry() }));
     if (outcome !== 'written') return 0;
-    await ledger.clear(item.sk);
+    await ledger.clear(item.sk, killer.eventTime);
     log('INFO', 'dependent captured after its parent was deleted; tombstoned', { key: item.sk, parent: killer.sk, version: killer.version });
     return 1;
   };
@@ -209,7 +209,7 @@ export function createCaptureHandler(deps: CaptureDeps): (event: SQSEvent) => Pr
         return { outcome: 'echo', cascaded: 0 };
       }
       if (await journal.putIfVersion(item, current?.version)) {
-        await ledger.clear(sk);
+        await ledger.clear(sk, item.eventTime);
         return { outcome: 'captured', cascaded: 0 };
       }
     }

@@ -7,11 +7,11 @@
  *
  * One item per entity key; each fingerprint is an attribute holding its recent applications, each
  * `[started, completed?]` (ms): replay `record`s one right before its IoT write and `confirm`s it right after.
- * - `v#<n>`: the per-region version number replay's write produced (things, thing groups). Exact: a later
- *   local change gets a higher number, so a match is always an echo.
+ * - `v#<n>`: the per-region version number replay's write produced (things, thing groups). A later local
+ *   change of the same entity gets a higher number, but a re-created entity starts again at 1.
  * - `h#<hash>`: the hash of the state replay applied (kinds without versions, and merged partial events).
- *   A hash recurs when a user sets the entity back to an earlier state, so it only matches events IoT
- *   stamped while replay's write was in flight: between `started` and `completed`, widened by
+ *   A hash recurs when a user sets the entity back to an earlier state.
+ * So both only match events IoT stamped while replay's write was in flight: between `started` and `completed`, widened by
  *   `clockSkewMs` (Lambda and IoT clocks) — or `unconfirmedWindowMs` after `started` if the confirmation
  *   never came (the function stopped between write and confirm). Capture also overrides a hash match when
  *   the journal already holds an older local change with another state (see capture-handler.ts).
@@ -127,16 +127,31 @@ export class EchoLedger {
     const entries = fingerprintsOf(item);
     return fingerprints.some((f) =>
       (entries[f] ?? []).some(([started, completed]) => {
-        if (f.startsWith('v#')) return true;
         const until = completed ?? started + this.unconfirmedWindowMs;
         return eventTime >= started - this.clockSkewMs && eventTime <= until + this.clockSkewMs;
       }),
     );
   }
 
-  /** Forgets everything replay applied to `key`: the entity has since changed locally. */
-  async clear(key: string): Promise<void> {
-    await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: { [ECHO_ATTR.partitionKey]: key } }));
+  /**
+   * Forgets what replay applied to `key` up to `eventTime`: the entity has since changed locally.
+   * Applications recorded after the local change stay: their echoes may still be on their way.
+   */
+  async clear(key: string, eventTime: number): Promise<void> {
+    const item = await this.item(key);
+    if (!item) return;
+    const updates: Record<string, Application[]> = {};
+    let kept = 0;
+    for (const [f, apps] of Object.entries(fingerprintsOf(item))) {
+      const later = apps.filter(([started]) => started > eventTime + this.clockSkewMs);
+      kept += later.length;
+      if (later.length !== apps.length) updates[f] = later;
+    }
+    if (kept === 0) {
+      await this.doc.send(new DeleteCommand({ TableName: this.tableName, Key: { [ECHO_ATTR.partitionKey]: key } }));
+    } else if (Object.keys(updates).length > 0) {
+      await this.update(key, updates);
+    }
   }
 
   /** Forgets `fingerprints` of `key`: replay recorded them but IoT refused the write they described. */

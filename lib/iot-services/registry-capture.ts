@@ -248,10 +248,16 @@ export class RegistryCapture extends Construct {
     );
     // Cascading deletes find dependents through the `byRef` index.
     role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['dynamodb:Query'], resources: [journal.refIndexArn] }));
+    // Clearing the ledger after a genuine change deletes the entry, or updates it when replay recorded since.
     role.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ['dynamodb:GetItem', 'dynamodb:DeleteItem'], resources: [echoLedger.tableArn] }),
+      new iam.PolicyStatement({
+        actions: ['dynamodb:GetItem', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem'],
+        resources: [echoLedger.tableArn],
+      }),
     );
+    // Malformed events go straight to the dead-letter queue; with a customer key, SendMessage needs the key too.
     role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.deadLetterQueue.queueArn] }));
+    props.queueEncryptionKey?.grant(role, 'kms:GenerateDataKey', 'kms:Decrypt');
     const things = iotResourceArn(this, 'thing');
     const groups = iotResourceArn(this, 'thinggroup');
     const types = iotResourceArn(this, 'thingtype');

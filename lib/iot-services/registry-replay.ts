@@ -124,6 +124,8 @@ interface ReplayKind {
   readonly handler: 'replay-thing' | 'replay-thing-type' | 'replay-thing-group' | 'replay-membership';
   readonly description: string;
   readonly permissions: ReadonlyArray<{ readonly resource: IotRegistryResource; readonly actions: readonly string[] }>;
+  /** Whether the handler queries the journal (a recreated group reads its journaled memberships). */
+  readonly queriesJournal?: boolean;
 }
 
 const REPLAY_KINDS: readonly ReplayKind[] = [
@@ -156,6 +158,7 @@ const REPLAY_KINDS: readonly ReplayKind[] = [
     keyPattern: 'thingGroup#*',
     handler: 'replay-thing-group',
     description: 'thing groups',
+    queriesJournal: true,
     permissions: [
       {
         resource: 'thinggroup',
@@ -167,7 +170,8 @@ const REPLAY_KINDS: readonly ReplayKind[] = [
           'iot:AddThingToThingGroup',
         ],
       },
-      { resource: 'thing', actions: ['iot:AddThingToThingGroup', 'iot:ListThingGroupsForThing'] },
+      // Restoring a recreated group's memberships adds things to it.
+      { resource: 'thing', actions: ['iot:AddThingToThingGroup'] },
     ],
   },
   {
@@ -178,7 +182,7 @@ const REPLAY_KINDS: readonly ReplayKind[] = [
     permissions: [
       {
         resource: 'thing',
-        actions: ['iot:AddThingToThingGroup', 'iot:RemoveThingFromThingGroup', 'iot:ListThingGroupsForThing', 'iot:DescribeThing'],
+        actions: ['iot:AddThingToThingGroup', 'iot:RemoveThingFromThingGroup', 'iot:ListThingGroupsForThing'],
       },
       {
         resource: 'thinggroup',
@@ -527,7 +531,7 @@ export class RegistryReplay extends Construct {
     });
     const role = handler.role;
     role.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ['dynamodb:GetItem', 'dynamodb:Query'], resources: [journal.tableArn] }),
+      new iam.PolicyStatement({ actions: kind.queriesJournal ? ['dynamodb:GetItem', 'dynamodb:Query'] : ['dynamodb:GetItem'], resources: [journal.tableArn] }),
     );
     // EchoLedger.record reads the entity's entry and updates it; forget removes fingerprints with an update.
     role.addToPrincipalPolicy(

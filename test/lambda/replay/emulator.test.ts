@@ -163,7 +163,7 @@ describe('replay against the IoT emulator', () => {
     expect(events.length).toBe(before);
 
     // The check is not vacuous: without the ledger entry, the thing's events would be journaled as local changes.
-    await deps.ledger.clear('thing#lamp-1');
+    await deps.ledger.clear('thing#lamp-1', clock);
     expect(await nonEchoes()).toEqual(expect.arrayContaining([expect.stringContaining('/thing/lamp-1/')]));
   });
 

@@ -19,10 +19,13 @@ const H1 = hashFingerprint('one');
 const H2 = hashFingerprint('two');
 
 describe('echo ledger', () => {
-  test('a version fingerprint matches whatever the event time', async () => {
-    await ledger.record('thing#T', [versionFingerprint(3)]);
-    expect(await ledger.isEcho('thing#T', [versionFingerprint(3)], 0)).toBe(true);
-    expect(await ledger.isEcho('thing#T', [versionFingerprint(4)], clock)).toBe(false);
+  test('a version fingerprint matches only within its write window: a re-created entity restarts at 1', async () => {
+    await ledger.record('thing#T', [versionFingerprint(1)]);
+    await ledger.confirm('thing#T', [versionFingerprint(1)]);
+    expect(await ledger.isEcho('thing#T', [versionFingerprint(1)], clock)).toBe(true);
+    expect(await ledger.isEcho('thing#T', [versionFingerprint(2)], clock)).toBe(false);
+    clock += 10_000;
+    expect(await ledger.isEcho('thing#T', [versionFingerprint(1)], clock)).toBe(false);
   });
 
   test('fingerprints accumulate: the echo of an earlier application still matches after a later one', async () => {
@@ -31,7 +34,7 @@ describe('echo ledger', () => {
     const firstWrite = clock;
     clock += 1000;
     await ledger.record('thing#T', [H2, versionFingerprint(2)]);
-    expect(await ledger.isEcho('thing#T', [versionFingerprint(1)], clock)).toBe(true);
+    expect(await ledger.isEcho('thing#T', [versionFingerprint(1)], firstWrite)).toBe(true);
     expect(await ledger.isEcho('thing#T', [H1], firstWrite)).toBe(true);
   });
 
@@ -69,6 +72,15 @@ describe('echo ledger', () => {
     expect(await ledger.isEcho('thingType#X', [H1], clock - 5000)).toBe(false);
   });
 
+  test('clear keeps applications recorded after the local change: their echoes are still on the way', async () => {
+    await ledger.record('thing#T', [H1]);
+    const localChange = clock - 5_000;
+    await ledger.clear('thing#T', localChange);
+    expect(await ledger.isEcho('thing#T', [H1], clock)).toBe(true);
+    await ledger.clear('thing#T', clock);
+    expect(await ledger.isEcho('thing#T', [H1], clock)).toBe(false);
+  });
+
   test('entries expire after the TTL even before DynamoDB removes them', async () => {
     await ledger.record('thing#T', [versionFingerprint(1)]);
     clock += 601_000;
@@ -80,7 +92,7 @@ describe('echo ledger', () => {
     await ledger.forget('thing#T', [versionFingerprint(1)]);
     expect(await ledger.isEcho('thing#T', [versionFingerprint(1)], clock)).toBe(false);
     expect(await ledger.isEcho('thing#T', [H1], clock)).toBe(true);
-    await ledger.clear('thing#T');
+    await ledger.clear('thing#T', clock);
     expect(await ledger.isEcho('thing#T', [H1], clock)).toBe(false);
     await expect(ledger.forget('thing#absent', [H1])).resolves.toBeUndefined();
   });

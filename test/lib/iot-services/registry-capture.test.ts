@@ -135,7 +135,7 @@ describe('RegistryCapture', () => {
       },
       { Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'], Effect: 'Allow', Resource: journalArn },
       { Action: 'dynamodb:Query', Effect: 'Allow', Resource: { 'Fn::Join': ['', [journalArn, '/index/byRef']] } },
-      { Action: ['dynamodb:GetItem', 'dynamodb:DeleteItem'], Effect: 'Allow', Resource: getAtt(parts.ledger.table, 'Arn') },
+      { Action: ['dynamodb:GetItem', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem'], Effect: 'Allow', Resource: getAtt(parts.ledger.table, 'Arn') },
       { Action: 'sqs:SendMessage', Effect: 'Allow', Resource: getAtt(parts.capture.deadLetterQueue, 'Arn') },
       { Action: ['iot:DescribeThing', 'iot:ListThingGroupsForThing'], Effect: 'Allow', Resource: arnJoin('iot', PRIMARY, 'thing/*') },
       { Action: 'iot:DescribeThingGroup', Effect: 'Allow', Resource: arnJoin('iot', PRIMARY, 'thinggroup/*') },
@@ -212,6 +212,12 @@ describe('RegistryCapture options', () => {
     const template = Template.fromStack(stack);
     template.resourcePropertiesCountIs('AWS::SQS::Queue', { KmsMasterKeyId: getAtt(key, 'Arn') }, 2);
     expect(policyStatements(template, capture.ruleRole)).toContainEqual({
+      Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
+      Effect: 'Allow',
+      Resource: getAtt(key, 'Arn'),
+    });
+    // The function dead-letters malformed events itself, so it needs the key to send as well.
+    expect(policyStatements(template, capture.function.role!)).toContainEqual({
       Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
       Effect: 'Allow',
       Resource: getAtt(key, 'Arn'),
