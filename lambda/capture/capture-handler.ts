@@ -9,7 +9,7 @@
 import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { EchoLedger } from '../shared/echo-ledger';
 import { ConcurrentModification, MalformedInput } from '../shared/errors';
-import { type JournalStore, tombstoneItem } from '../shared/journal-store';
+import { type JournalStore, mapLimit, tombstoneItem } from '../shared/journal-store';
 import { stateHash } from '../shared/hash';
 import type { EntityState, JournalItem } from '../shared/model';
 import { DEFAULT_METRICS_NAMESPACE, emitMetrics, log, METRIC_NAMES } from '../shared/telemetry';
@@ -233,7 +233,7 @@ export function createCaptureHandler(deps: CaptureDeps): (event: SQSEvent) => Pr
     }
     // One lane per entity, in event-time order: a genuine change clears the echo ledger before the next
     // event of that entity is judged. Entities run in parallel.
-    await forEachLimit(lanes(parsed), concurrency, async (lane) => {
+    await mapLimit(lanes(parsed), concurrency, async (lane) => {
       for (const p of lane) {
         try {
           const result = await processRecord(p);
@@ -273,13 +273,6 @@ function lanes(parsed: readonly Parsed[]): Parsed[][] {
   return [...byKey.values()].map((lane) => [...lane].sort((a, b) => timeOf(a) - timeOf(b)));
 }
 
-async function forEachLimit<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) await fn(items[next++]);
-  };
-  await Promise.all(Array.from({ length: Math.min(Math.max(limit, 1), items.length) }, worker));
-}
 
 /** Same origin, same millisecond, different events and states: the order between them is not known. */
 function isSameMillisecondTie(stored: JournalItem, incoming: JournalItem): boolean {

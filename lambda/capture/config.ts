@@ -1,14 +1,15 @@
 /** The capture Lambda's environment, validated once at cold start so a misconfiguration fails loudly. */
+import { HANDLER_ENV } from '../shared/model';
 import { DEFAULT_METRICS_NAMESPACE } from '../shared/telemetry';
 import { DEFAULT_TOMBSTONE_TTL_SECONDS } from './capture-handler';
 
 /** Environment variable names; the RegistryCapture construct sets these. */
 export const CAPTURE_ENV = {
-  journalTableName: 'JOURNAL_TABLE_NAME',
-  echoLedgerTableName: 'ECHO_LEDGER_TABLE_NAME',
-  deadLetterQueueUrl: 'DEAD_LETTER_QUEUE_URL',
-  tombstoneTtlSeconds: 'TOMBSTONE_TTL_SECONDS',
-  metricsNamespace: 'METRICS_NAMESPACE',
+  journalTableName: HANDLER_ENV.journalTableName,
+  echoLedgerTableName: HANDLER_ENV.echoLedgerTableName,
+  deadLetterQueueUrl: HANDLER_ENV.deadLetterQueueUrl,
+  tombstoneTtlSeconds: HANDLER_ENV.tombstoneTtlSeconds,
+  metricsNamespace: HANDLER_ENV.metricsNamespace,
 } as const;
 
 export interface CaptureConfig {

@@ -33,9 +33,6 @@ export const ENTITY_KINDS = [
 ] as const;
 export type EntityKind = (typeof ENTITY_KINDS)[number];
 
-/** Kinds this release captures and replays. */
-export const REGISTRY_KINDS: readonly EntityKind[] = ['thing', 'thingType', 'thingGroup', 'member'];
-
 /** Attribute names of a journal item; the constructs use these in IAM conditions and pipe filters. */
 export const JOURNAL_ATTR = {
   partitionKey: 'pk',
@@ -51,6 +48,16 @@ export const JOURNAL_ATTR = {
   stateHash: 'stateHash',
   ttl: 'expiresAt',
   capturedAt: 'capturedAt',
+} as const;
+
+/** Environment variables the constructs set and the handlers read (capture: all but echoTtlSeconds). */
+export const HANDLER_ENV = {
+  journalTableName: 'JOURNAL_TABLE_NAME',
+  echoLedgerTableName: 'ECHO_LEDGER_TABLE_NAME',
+  deadLetterQueueUrl: 'DEAD_LETTER_QUEUE_URL',
+  tombstoneTtlSeconds: 'TOMBSTONE_TTL_SECONDS',
+  echoTtlSeconds: 'ECHO_TTL_SECONDS',
+  metricsNamespace: 'METRICS_NAMESPACE',
 } as const;
 
 /** Name of the journal's global secondary index on `ref`. */

@@ -10,6 +10,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
+import { HANDLER_ENV } from '../../lambda/shared/model';
 import { DEFAULT_METRICS_NAMESPACE, METRIC_NAMES } from '../../lambda/shared/telemetry';
 import type { IReplicationJournal } from './replication-journal';
 import { acknowledgeCustomResourceProvider, acknowledgeFinding, acknowledgeWildcardResource } from '../private/acknowledge';
@@ -151,11 +152,11 @@ export class RegistryCapture extends Construct {
       timeout: CAPTURE_TIMEOUT,
       logRetention: props.logRetention,
       environment: {
-        JOURNAL_TABLE_NAME: props.journal.tableName,
-        ECHO_LEDGER_TABLE_NAME: props.echoLedger.tableName,
-        DEAD_LETTER_QUEUE_URL: this.deadLetterQueue.queueUrl,
-        TOMBSTONE_TTL_SECONDS: String(tombstoneTtl.toSeconds()),
-        METRICS_NAMESPACE: this.metricsNamespace,
+        [HANDLER_ENV.journalTableName]: props.journal.tableName,
+        [HANDLER_ENV.echoLedgerTableName]: props.echoLedger.tableName,
+        [HANDLER_ENV.deadLetterQueueUrl]: this.deadLetterQueue.queueUrl,
+        [HANDLER_ENV.tombstoneTtlSeconds]: String(tombstoneTtl.toSeconds()),
+        [HANDLER_ENV.metricsNamespace]: this.metricsNamespace,
       },
     });
     this.function = handler.function;

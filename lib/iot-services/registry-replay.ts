@@ -11,7 +11,7 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { RETRYABLE_ERRORS } from '../../lambda/shared/errors';
-import { JOURNAL_ATTR } from '../../lambda/shared/model';
+import { HANDLER_ENV, JOURNAL_ATTR } from '../../lambda/shared/model';
 import { DEFAULT_METRICS_NAMESPACE, METRIC_NAMES } from '../../lambda/shared/telemetry';
 import { EchoLedger, type EchoLedgerProps } from './echo-ledger';
 import type { IReplicationJournal } from './replication-journal';
@@ -523,10 +523,10 @@ export class RegistryReplay extends Construct {
       timeout,
       logRetention,
       environment: {
-        JOURNAL_TABLE_NAME: journal.tableName,
-        ECHO_LEDGER_TABLE_NAME: this.echoLedger.tableName,
-        ECHO_TTL_SECONDS: String(echoTtl.toSeconds()),
-        METRICS_NAMESPACE: this.metricsNamespace,
+        [HANDLER_ENV.journalTableName]: journal.tableName,
+        [HANDLER_ENV.echoLedgerTableName]: this.echoLedger.tableName,
+        [HANDLER_ENV.echoTtlSeconds]: String(echoTtl.toSeconds()),
+        [HANDLER_ENV.metricsNamespace]: this.metricsNamespace,
       },
     });
     const role = handler.role;

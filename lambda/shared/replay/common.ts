@@ -154,10 +154,6 @@ export class EchoGuard {
     this.fingerprints = fingerprints(...fingerprintList);
   }
 
-  /** True once any write of the plan succeeded. */
-  get anyApplied(): boolean {
-    return this.applied;
-  }
 
   async write<T>(op: () => Promise<T>): Promise<T> {
     if (!this.recorded) {

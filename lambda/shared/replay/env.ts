@@ -7,15 +7,16 @@ import { IoTClient } from '@aws-sdk/client-iot';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { EchoLedger } from '../echo-ledger';
 import { JournalStore } from '../journal-store';
+import { HANDLER_ENV } from '../model';
 import { DEFAULT_METRICS_NAMESPACE } from '../telemetry';
 import type { ReplayDeps } from './common';
 
 /** Environment variables the replay Lambdas read; the constructs set them. */
 export const REPLAY_ENV = {
-  journalTable: 'JOURNAL_TABLE_NAME',
-  echoLedgerTable: 'ECHO_LEDGER_TABLE_NAME',
-  echoTtlSeconds: 'ECHO_TTL_SECONDS',
-  metricsNamespace: 'METRICS_NAMESPACE',
+  journalTable: HANDLER_ENV.journalTableName,
+  echoLedgerTable: HANDLER_ENV.echoLedgerTableName,
+  echoTtlSeconds: HANDLER_ENV.echoTtlSeconds,
+  metricsNamespace: HANDLER_ENV.metricsNamespace,
   region: 'AWS_REGION',
 } as const;
 
