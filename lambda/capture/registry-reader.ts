@@ -10,6 +10,7 @@ import {
   type IoTClient,
   ListThingGroupsForThingCommand,
 } from '@aws-sdk/client-iot';
+import { isNotFound } from '../shared/iot-errors';
 import type { MembershipState, ThingGroupState, ThingState, ThingTypeState } from '../shared/model';
 
 export interface RegistryReader {
@@ -85,8 +86,4 @@ export function iotRegistryReader(iot: Pick<IoTClient, 'send'>): RegistryReader 
       return undefined;
     },
   };
-}
-
-function isNotFound(err: unknown): boolean {
-  return (err as Error | undefined)?.name === 'ResourceNotFoundException';
 }

@@ -131,6 +131,17 @@ export class JournalStore {
     });
   }
 
+  /** Every item of partition `pk` whose `sk` starts with `skPrefix`; strongly consistent, all pages. */
+  async partitionItems(pk: string, skPrefix: string): Promise<JournalItem[]> {
+    return this.queryAll({
+      TableName: this.tableName,
+      KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
+      ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk' },
+      ExpressionAttributeValues: { ':pk': pk, ':prefix': skPrefix },
+      ConsistentRead: true,
+    });
+  }
+
   private async queryAll(input: QueryCommandInput): Promise<JournalItem[]> {
     const items: JournalItem[] = [];
     let startKey: QueryCommandInput['ExclusiveStartKey'];
