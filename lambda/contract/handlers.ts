@@ -1,0 +1,26 @@
+/**
+ * The pre-bundled handlers: `scripts/bundle-handlers.mjs` builds one asset folder per bundle
+ * (`assets/<bundle>/index.js` from `lambda/<bundle>/index.ts`), and each entry point below is an export of
+ * that bundle's index. Replay is one bundle exporting a handler per entity kind, so the kinds share code
+ * and the list is written once, here.
+ */
+
+export interface HandlerEntryPoint {
+  /** Asset folder under `assets/`, and source folder under `lambda/`. */
+  readonly bundle: string;
+  /** Name of the function the bundle's `index.ts` exports. */
+  readonly exportName: string;
+}
+
+export const HANDLERS = {
+  capture: { bundle: 'capture', exportName: 'handler' },
+  replayThing: { bundle: 'replay', exportName: 'replayThing' },
+  replayThingType: { bundle: 'replay', exportName: 'replayThingType' },
+  replayThingGroup: { bundle: 'replay', exportName: 'replayThingGroup' },
+  replayMembership: { bundle: 'replay', exportName: 'replayMembership' },
+} as const satisfies Record<string, HandlerEntryPoint>;
+
+export type HandlerId = keyof typeof HANDLERS;
+
+/** The bundles `scripts/bundle-handlers.mjs` builds. */
+export const HANDLER_BUNDLES: readonly string[] = [...new Set(Object.values(HANDLERS).map((h) => h.bundle))].sort();

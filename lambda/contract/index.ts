@@ -1,0 +1,10 @@
+/**
+ * The only handler code the constructs import: names and defaults both sides must agree on. Nothing here
+ * may import an AWS SDK package or any other runtime module; the package ships this folder compiled.
+ */
+export * from './env';
+export * from './errors';
+export * from './handlers';
+export * from './journal';
+export * from './metrics';
+export * from './registry-events';

@@ -1,0 +1,10 @@
+/** Metric names the handlers emit (Embedded Metric Format) and the constructs alarm and chart on. */
+export const METRIC_NAMES = {
+  captured: 'EventsCaptured',
+  superseded: 'EventsSuperseded',
+  echoSuppressed: 'EchoesSuppressed',
+  malformed: 'MalformedEvents',
+  cascadeTombstones: 'CascadeTombstones',
+  replayed: 'ItemsReplayed',
+  replicationLag: 'ReplicationLag',
+} as const;
