@@ -9,6 +9,8 @@ import { createExampleApp } from '../../bin/app';
 
 // The same context `cdk synth` uses, including CloudFormation's built-in rule validation.
 const CDK_CONTEXT = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'cdk.json'), 'utf8')).context as Record<string, unknown>;
+// test/support/setup.ts switches CloudFormation rule validation off for construct tests; this test keeps it.
+delete process.env.CDK_VALIDATION;
 
 const outdirs: string[] = [];
 function outdir(): string {

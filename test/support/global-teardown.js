@@ -1,13 +1,7 @@
-// Template.fromStack synthesizes into cdk.out* folders under the system temp dir and never removes them.
-const fs = require('fs');
-const os = require('os');
-const path = require('path');
+// Deletes this run's temporary folder (made by global-setup.js) and nothing else.
+const fs = require('node:fs');
 
 module.exports = async () => {
-  const tmp = os.tmpdir();
-  for (const entry of fs.readdirSync(tmp)) {
-    if (entry.startsWith('cdk.out') || entry.startsWith('cdk-test-app-')) {
-      fs.rmSync(path.join(tmp, entry), { recursive: true, force: true });
-    }
-  }
+  const runDir = process.env.CDK_IOT_DR_TEST_TMPDIR;
+  if (runDir) fs.rmSync(runDir, { recursive: true, force: true });
 };

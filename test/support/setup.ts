@@ -17,3 +17,7 @@ process.env.AWS_ACCESS_KEY_ID ??= 'test';
 process.env.AWS_SECRET_ACCESS_KEY ??= 'test';
 process.env.AWS_REGION ??= 'us-west-2';
 process.env.AWS_EC2_METADATA_DISABLED = 'true';
+// CloudFormation's built-in rule validation spends 10-20 s of WebAssembly start-up in every test file that
+// synthesizes; construct tests assert on templates directly, so it is off here. The example app's test
+// (test/bin/app.test.ts) turns it back on, as `cdk synth` has it.
+process.env.CDK_VALIDATION ??= 'false';

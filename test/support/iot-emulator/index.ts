@@ -44,6 +44,10 @@ export interface IotEmulator {
   enableAllEvents(): void;
   /** Fault injection: every call (or only those APIs) answers 429 ThrottlingException for `forMs`. */
   throttle(forMs: number, apis?: string[]): void;
+  /** Fault injection by call count: the next `calls` calls (or calls to those APIs) answer 429 ThrottlingException. */
+  throttleNext(calls: number, apis?: string[]): void;
+  /** `throttleNext()` faults answered so far, and those still waiting for a call. */
+  injectedFaults(): { readonly answered: number; readonly pending: number };
   /** Sorted plain data of things, types, groups and memberships, to assert that two regions converged. */
   snapshot(): RegistrySnapshot;
   /** Calls per operation name, throttled calls included. */
@@ -100,6 +104,8 @@ export async function startIotEmulator(options: IotEmulatorOptions = {}): Promis
     onEvent: (listener) => events.onEvent(listener),
     enableAllEvents: () => events.enableAll(),
     throttle: (forMs, apis) => pipeline.throttles.throttle(forMs, apis),
+    throttleNext: (calls, apis) => pipeline.throttles.throttleNext(calls, apis),
+    injectedFaults: () => ({ answered: pipeline.throttles.injected, pending: pipeline.throttles.pending }),
     snapshot: () => takeSnapshot(state),
     callCounts: () => Object.fromEntries(pipeline.callCounts),
     reset: () => {

@@ -78,10 +78,16 @@ export class TokenBucketLimiter {
   }
 }
 
-/** `IotEmulator.throttle()`: every call (or only some APIs) answers ThrottlingException until a deadline. */
+/**
+ * Fault injection: `throttle()` makes every call (or only some APIs) answer ThrottlingException until a
+ * deadline; `throttleNext()` makes the next N matching calls answer it, whatever the clock says, so a test
+ * can inject faults by call count and assert outcomes on a loaded machine.
+ */
 export class ThrottleInjector {
   private allUntil = 0;
   private readonly apiUntil = new Map<string, number>();
+  private readonly counted: { remaining: number; apis?: ReadonlySet<string> }[] = [];
+  private injectedCount = 0;
 
   constructor(private readonly clock: () => number = () => performance.now()) {}
 
@@ -94,13 +100,34 @@ export class ThrottleInjector {
     for (const api of apis) this.apiUntil.set(api, Math.max(this.apiUntil.get(api) ?? 0, until));
   }
 
+  throttleNext(calls: number, apis?: readonly string[]): void {
+    this.counted.push({ remaining: calls, apis: apis ? new Set(apis) : undefined });
+  }
+
   isThrottled(operation: string): boolean {
     const now = this.clock();
-    return now < this.allUntil || now < (this.apiUntil.get(operation) ?? 0);
+    if (now < this.allUntil || now < (this.apiUntil.get(operation) ?? 0)) return true;
+    const fault = this.counted.find((f) => f.remaining > 0 && (!f.apis || f.apis.has(operation)));
+    if (!fault) return false;
+    fault.remaining -= 1;
+    this.injectedCount += 1;
+    return true;
+  }
+
+  /** Calls answered with an injected `throttleNext()` fault so far. */
+  get injected(): number {
+    return this.injectedCount;
+  }
+
+  /** Injected faults not yet consumed by a call. */
+  get pending(): number {
+    return this.counted.reduce((sum, f) => sum + f.remaining, 0);
   }
 
   reset(): void {
     this.allUntil = 0;
     this.apiUntil.clear();
+    this.counted.length = 0;
+    this.injectedCount = 0;
   }
 }
