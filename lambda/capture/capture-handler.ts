@@ -7,23 +7,21 @@
  * (throttling, 5xx, a lost merge race) → reported in batchItemFailures so SQS redelivers that record only.
  */
 import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import type { EchoLedger } from '../shared/echo-ledger';
+import { DEFAULT_METRICS_NAMESPACE, DEFAULT_TOMBSTONE_TTL_SECONDS, METRIC_NAMES } from '../contract';
+import type { EchoLedgerStore } from '../shared/echo-ledger-store';
 import { ConcurrentModification, MalformedInput } from '../shared/errors';
 import { type JournalStore, mapLimit, tombstoneItem } from '../shared/journal-store';
 import { stateHash } from '../shared/hash';
 import type { EntityState, JournalItem } from '../shared/model';
-import { DEFAULT_METRICS_NAMESPACE, emitMetrics, log, METRIC_NAMES } from '../shared/telemetry';
+import type { RegistryReader } from '../shared/registry-adapter';
+import { emitMetrics, log } from '../shared/telemetry';
 import { compareVersions } from '../shared/version';
 import type { DeadLetterSink } from './dead-letters';
 import { type ChangePlan, type MergePlan, mergedItem, mergeFingerprints, mergeState, planChange, type ReplacePlan, tombstoneExpiry } from './desired-state';
 import { parseRegistryEvent } from './registry-events';
-import type { RegistryReader } from './registry-reader';
-
-/** 14 days: long enough for any delayed or redelivered older event to meet the tombstone. */
-export const DEFAULT_TOMBSTONE_TTL_SECONDS = 14 * 24 * 60 * 60;
 
 export type CaptureJournal = Pick<JournalStore, 'get' | 'putIfNewer' | 'replaceIfNewer' | 'putIfVersion' | 'dependents' | 'tombstoneAll'>;
-export type CaptureLedger = Pick<EchoLedger, 'isEcho' | 'clear'>;
+export type CaptureLedger = Pick<EchoLedgerStore, 'isEcho' | 'clear'>;
 
 export interface CaptureDeps {
   readonly journal: CaptureJournal;
@@ -36,7 +34,7 @@ export interface CaptureDeps {
   readonly tombstoneTtlSeconds?: number;
   /** @default Date.now */
   readonly now?: () => number;
-  /** @default 'IotDr' */
+  /** @default DEFAULT_METRICS_NAMESPACE */
   readonly metricsNamespace?: string;
   /** Records processed at once. @default 10, SQS's default batch size */
   readonly concurrency?: number;

@@ -2,11 +2,12 @@
  * From a validated registry event to what capture writes: the entity's desired state, its journal
  * version, and the fingerprints that identify replay's own writes (echoes). Pure: no I/O, no clock.
  */
-import { hashFingerprint, versionFingerprint } from '../shared/echo-ledger';
+import { hashFingerprint, versionFingerprint } from '../shared/echo-ledger-store';
+import { membershipState, thingGroupState, thingState, thingTypeState } from '../shared/entity-state';
 import { stateHash, TOMBSTONE_HASH } from '../shared/hash';
 import { tombstoneItem } from '../shared/journal-store';
 import { type ItemKeys, memberKeys, thingGroupKeys, thingKeys, thingTypeKeys } from '../shared/keys';
-import type { EntityKind, EntityState, JournalItem, MembershipState, ThingGroupState, ThingState, ThingTypeState } from '../shared/model';
+import type { EntityKind, EntityState, JournalItem, ThingGroupState, ThingState } from '../shared/model';
 import { makeVersion } from '../shared/version';
 import type { RegistryEvent } from './registry-events';
 
@@ -96,36 +97,22 @@ export function planChange(event: RegistryEvent, ctx: PlanContext): ChangePlan {
     case 'thing': {
       const keys = thingKeys(event.thingName);
       if (event.operation === 'DELETED') return tombstone(keys, 'thing', true);
-      const state: ThingState = compact({ thingName: event.thingName, thingTypeName: event.thingTypeName, attributes: event.attributes });
-      return live(keys, 'thing', state);
+      return live(keys, 'thing', thingState(event));
     }
     case 'thingType': {
       const keys = thingTypeKeys(event.thingTypeName);
       if (event.operation === 'DELETED') return tombstone(keys, 'thingType', false);
-      const state: ThingTypeState = compact({
-        thingTypeName: event.thingTypeName,
-        description: event.description,
-        searchableAttributes: event.searchableAttributes,
-        deprecated: event.deprecated,
-      });
-      return live(keys, 'thingType', state);
+      return live(keys, 'thingType', thingTypeState(event));
     }
     case 'thingGroup': {
       const keys = thingGroupKeys(event.thingGroupName);
       if (event.operation === 'DELETED') return tombstone(keys, 'thingGroup', true);
-      const state: ThingGroupState = compact({
-        thingGroupName: event.thingGroupName,
-        parentGroupName: event.parentGroupName,
-        description: event.description,
-        attributes: event.attributes,
-      });
-      return live(keys, 'thingGroup', state);
+      return live(keys, 'thingGroup', thingGroupState(event));
     }
     case 'thingGroupMembership': {
       const keys = memberKeys(event.thingGroupName, event.thingName);
       if (event.operation === 'REMOVED') return tombstone(keys, 'member', false);
-      const state: MembershipState = { thingGroupName: event.thingGroupName, thingName: event.thingName };
-      return live(keys, 'member', state);
+      return live(keys, 'member', membershipState(event.thingGroupName, event.thingName));
     }
     case 'thingTypeAssociation':
       return {
@@ -159,12 +146,12 @@ export function planChange(event: RegistryEvent, ctx: PlanContext): ChangePlan {
 export function mergeState(plan: MergePlan, base: EntityState): EntityState {
   if (plan.kind === 'thing') {
     const { thingTypeName, ...rest } = base as ThingState;
-    if (plan.associate) return compact({ ...rest, thingName: plan.thingName, thingTypeName: plan.thingTypeName });
-    return compact({ ...rest, thingName: plan.thingName, thingTypeName: thingTypeName === plan.thingTypeName ? undefined : thingTypeName });
+    if (plan.associate) return thingState({ ...rest, thingName: plan.thingName, thingTypeName: plan.thingTypeName });
+    return thingState({ ...rest, thingName: plan.thingName, thingTypeName: thingTypeName === plan.thingTypeName ? undefined : thingTypeName });
   }
   const { parentGroupName, ...rest } = base as ThingGroupState;
-  if (plan.attach) return compact({ ...rest, thingGroupName: plan.thingGroupName, parentGroupName: plan.parentGroupName });
-  return compact({
+  if (plan.attach) return thingGroupState({ ...rest, thingGroupName: plan.thingGroupName, parentGroupName: plan.parentGroupName });
+  return thingGroupState({
     ...rest,
     thingGroupName: plan.thingGroupName,
     parentGroupName: parentGroupName === plan.parentGroupName ? undefined : parentGroupName,
@@ -200,9 +187,4 @@ function liveItem(keys: ItemKeys, kind: EntityKind, state: EntityState, v: Versi
     stateHash: stateHash(state),
     capturedAt,
   };
-}
-
-/** Drops undefined fields: optional state fields are absent, never stored as null. */
-function compact<T extends object>(o: T): T {
-  return Object.fromEntries(Object.entries(o).filter(([, val]) => val !== undefined)) as T;
 }

@@ -6,17 +6,8 @@
  * Membership and hierarchy payloads name their entities only by ARN (or only one side), so names come
  * from the topic; where the payload also names them, the two must agree.
  */
+import type { RegistryEventFamily } from '../contract';
 import { MalformedInput } from '../shared/errors';
-
-export const REGISTRY_EVENT_FAMILIES = [
-  'thing',
-  'thingType',
-  'thingTypeAssociation',
-  'thingGroup',
-  'thingGroupMembership',
-  'thingGroupHierarchy',
-] as const;
-export type RegistryEventFamily = (typeof REGISTRY_EVENT_FAMILIES)[number];
 
 export type CrudOperation = 'CREATED' | 'UPDATED' | 'DELETED';
 export type AssociationOperation = 'CREATED' | 'DELETED';

@@ -1,19 +1,8 @@
 /**
- * Typed errors. Step Functions matches on the error name (Lambda's errorType), so names are part of the
- * contract with the state machine's Retry and Catch rules in lib/iot-services/registry-replay.ts.
+ * Typed errors. Step Functions matches on the error name (Lambda's errorType), so the names come from
+ * lambda/contract/errors.ts, which the state machine's Retry and Catch rules read too.
  */
-
-/** Names the workflow retries on; keep in sync with the state machine definition. */
-export const RETRYABLE_ERRORS = {
-  /** A dependency (a parent group, a thing type, a thing) does not exist yet in this region. */
-  dependencyNotReady: 'DependencyNotReady',
-  /** IoT or DynamoDB throttled us after the SDK's own retries. */
-  throttled: 'RegistryThrottled',
-  /** Someone changed the entity in this region between our read and our write. */
-  conflict: 'ConcurrentModification',
-  /** IoT answered 5xx (InternalFailure, ServiceUnavailable) after the SDK's own retries. */
-  unavailable: 'RegistryUnavailable',
-} as const;
+import { MALFORMED_INPUT_ERROR, RETRYABLE_ERRORS } from '../contract';
 
 export class DependencyNotReady extends Error {
   constructor(
@@ -58,7 +47,7 @@ export function isServerFault(err: unknown): boolean {
 export class MalformedInput extends Error {
   constructor(message: string) {
     super(message);
-    this.name = 'MalformedInput';
+    this.name = MALFORMED_INPUT_ERROR;
   }
 }
 

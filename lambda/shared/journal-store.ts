@@ -6,7 +6,8 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { TOMBSTONE_HASH } from './hash';
-import { JOURNAL_REF_INDEX, type JournalItem } from './model';
+import { JOURNAL_REF_INDEX } from '../contract';
+import type { JournalItem } from './model';
 
 export type PutOutcome = 'written' | 'superseded';
 

@@ -1,5 +1,6 @@
 /**
- * The replication journal model: plain types shared by the handlers and (as types only) the constructs.
+ * The replication journal model: plain types shared by the handlers. Attribute, index and table names
+ * the constructs need too live in lambda/contract/journal.ts.
  *
  * One journal item per registry entity holds the entity's latest desired state, never a log of operations.
  * Item layout (table `pk` + `sk`, global secondary index `byRef` on `ref` + `sk`):
@@ -33,38 +34,7 @@ export const ENTITY_KINDS = [
 ] as const;
 export type EntityKind = (typeof ENTITY_KINDS)[number];
 
-/** Attribute names of a journal item; the constructs use these in IAM conditions and pipe filters. */
-export const JOURNAL_ATTR = {
-  partitionKey: 'pk',
-  sortKey: 'sk',
-  ref: 'ref',
-  kind: 'kind',
-  version: 'version',
-  eventTime: 'eventTime',
-  eventId: 'eventId',
-  originRegion: 'originRegion',
-  deleted: 'deleted',
-  state: 'state',
-  stateHash: 'stateHash',
-  ttl: 'expiresAt',
-  capturedAt: 'capturedAt',
-} as const;
-
-/** Environment variables the constructs set and the handlers read (capture: all but echoTtlSeconds). */
-export const HANDLER_ENV = {
-  journalTableName: 'JOURNAL_TABLE_NAME',
-  echoLedgerTableName: 'ECHO_LEDGER_TABLE_NAME',
-  deadLetterQueueUrl: 'DEAD_LETTER_QUEUE_URL',
-  tombstoneTtlSeconds: 'TOMBSTONE_TTL_SECONDS',
-  echoTtlSeconds: 'ECHO_TTL_SECONDS',
-  metricsNamespace: 'METRICS_NAMESPACE',
-} as const;
-
-/** Name of the journal's global secondary index on `ref`. */
-export const JOURNAL_REF_INDEX = 'byRef';
-
-/** Echo ledger: a regional (not replicated) table keyed `key`, one item per entity (fingerprints as attributes), TTL `expiresAt`. */
-export const ECHO_ATTR = { partitionKey: 'key', ttl: 'expiresAt' } as const;
+// Entity states are always built by entity-state.ts, in one canonical form, so equal states hash equally.
 
 export interface ThingState {
   readonly thingName: string;
@@ -75,6 +45,7 @@ export interface ThingState {
 
 export interface ThingTypeState {
   readonly thingTypeName: string;
+  /** Omitted when IoT has none (absent or ''). */
   readonly description?: string;
   readonly searchableAttributes: readonly string[];
   readonly deprecated: boolean;
@@ -84,6 +55,7 @@ export interface ThingGroupState {
   readonly thingGroupName: string;
   /** Omitted for a root group. Immutable in IoT: a different parent means delete and recreate. */
   readonly parentGroupName?: string;
+  /** Omitted when IoT has none (absent or ''). */
   readonly description?: string;
   readonly attributes: Readonly<Record<string, string>>;
 }

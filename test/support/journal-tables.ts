@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { ECHO_ATTR, JOURNAL_ATTR, JOURNAL_REF_INDEX } from '../../lambda/shared/model';
+import { ECHO_ATTR, JOURNAL_ATTR, JOURNAL_REF_INDEX } from '../../lambda/contract';
 
 // dynalite ships no types.
 // eslint-disable-next-line @typescript-eslint/no-require-imports

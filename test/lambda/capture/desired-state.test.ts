@@ -9,7 +9,7 @@ import {
   type ThingTypeAssociationMerge,
 } from '../../../lambda/capture/desired-state';
 import { parseRegistryEvent } from '../../../lambda/capture/registry-events';
-import { hashFingerprint, versionFingerprint } from '../../../lambda/shared/echo-ledger';
+import { hashFingerprint, versionFingerprint } from '../../../lambda/shared/echo-ledger-store';
 import { stateHash, TOMBSTONE_HASH } from '../../../lambda/shared/hash';
 import type { ThingGroupState, ThingState } from '../../../lambda/shared/model';
 import { compareVersions, makeVersion } from '../../../lambda/shared/version';

@@ -6,8 +6,10 @@ import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { HANDLERS } from '../../../lambda/contract';
 import { JournalStore } from '../../../lambda/shared/journal-store';
 import { type JournalTables, startJournalTables } from '../../support/journal-tables';
+import { invokeBundle } from '../bundle-runner';
 import { sqsBatch, thingEvent, thingTypeAssociationEvent } from './registry-event-builders';
 
 type Handler = (event: SQSEvent) => Promise<SQSBatchResponse>;
@@ -121,4 +123,15 @@ test('sends malformed events to the dead-letter queue over SQS', async () => {
     body: '{"eventType":"THING_EVENT"}',
     messageId: batch.Records[0].messageId,
   });
+});
+
+// The asset the constructs deploy, as `npm run bundle` builds it: its SDK is tree-shaken, so run it for real.
+test('the built assets/capture/index.js journals events and dead-letters malformed ones', async () => {
+  const before = sent.length;
+  const batch = sqsBatch(thingEvent('Bundled', 'CREATED', { timestamp: 7_000 }), '{"eventType":"THING_EVENT"}');
+  const [outcome] = await invokeBundle(HANDLERS.capture.bundle, [{ exportName: HANDLERS.capture.exportName, event: batch }]);
+  expect(outcome).toEqual({ result: { batchItemFailures: [] } });
+  const item = await new JournalStore(tables.doc, tables.journalTable).get('thing#Bundled', 'thing#Bundled');
+  expect(item).toMatchObject({ originRegion: 'eu-central-1', deleted: false, state: { thingName: 'Bundled' } });
+  expect(sent.slice(before).map((s) => s.target)).toEqual(['AmazonSQS.SendMessage']);
 });

@@ -1,16 +1,16 @@
 /**
- * Replay handler test harness: real JournalStore and EchoLedger on dynalite (fresh tables per test), and an
+ * Replay handler test harness: real JournalStore and EchoLedgerStore on dynalite (fresh tables per test), and an
  * IoT client whose commands are stubbed with aws-sdk-client-mock (any unstubbed command fails loudly).
  */
 import { IoTClient, ResourceAlreadyExistsException, ResourceNotFoundException, ThrottlingException, VersionConflictException, InvalidRequestException } from '@aws-sdk/client-iot';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
-import { EchoLedger } from '../../../lambda/shared/echo-ledger';
+import { EchoLedgerStore } from '../../../lambda/shared/echo-ledger-store';
 import { stateHash } from '../../../lambda/shared/hash';
 import { JournalStore } from '../../../lambda/shared/journal-store';
 import type { ItemKeys } from '../../../lambda/shared/keys';
 import type { EntityKind, EntityState, JournalItem, ReplayTaskInput } from '../../../lambda/shared/model';
-import type { ReplayDeps } from '../../../lambda/shared/replay/common';
+import type { ReplayDeps } from '../../../lambda/replay/common';
 import { makeVersion } from '../../../lambda/shared/version';
 import { type JournalTables, startJournalTables } from '../../support/journal-tables';
 
@@ -55,7 +55,7 @@ export async function newContext(): Promise<ReplayTestContext> {
   const deps: ReplayDeps = {
     iot,
     journal: new JournalStore(t.doc, names.journalTable),
-    ledger: new EchoLedger(t.doc, names.ledgerTable, { now: () => NOW }),
+    ledger: new EchoLedgerStore(t.doc, names.ledgerTable, { now: () => NOW }),
     region: LOCAL,
     now: () => NOW,
     metricsNamespace: 'IotDrTest',

@@ -4,11 +4,11 @@ import {
   ListThingGroupsForThingCommand,
   RemoveThingFromThingGroupCommand,
 } from '@aws-sdk/client-iot';
-import { hashFingerprint } from '../../../lambda/shared/echo-ledger';
+import { hashFingerprint } from '../../../lambda/shared/echo-ledger-store';
 import { TOMBSTONE_HASH } from '../../../lambda/shared/hash';
 import { memberKeys, thingGroupKeys, thingKeys } from '../../../lambda/shared/keys';
 import type { JournalItem } from '../../../lambda/shared/model';
-import { createMembershipReplay } from '../../../lambda/shared/replay/membership';
+import { createMembershipReplay } from '../../../lambda/replay/membership';
 import {
   LOCAL,
   NOW,

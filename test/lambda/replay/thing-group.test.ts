@@ -5,11 +5,11 @@ import {
   DescribeThingGroupCommand,
   UpdateThingGroupCommand,
 } from '@aws-sdk/client-iot';
-import { hashFingerprint, versionFingerprint } from '../../../lambda/shared/echo-ledger';
+import { hashFingerprint, versionFingerprint } from '../../../lambda/shared/echo-ledger-store';
 import { TOMBSTONE_HASH } from '../../../lambda/shared/hash';
 import { memberKeys, thingGroupKeys } from '../../../lambda/shared/keys';
 import type { JournalItem, ThingGroupState } from '../../../lambda/shared/model';
-import { createThingGroupReplay } from '../../../lambda/shared/replay/thing-group';
+import { createThingGroupReplay } from '../../../lambda/replay/thing-group';
 import {
   LOCAL,
   NOW,

@@ -4,11 +4,11 @@ import {
   DeprecateThingTypeCommand,
   DescribeThingTypeCommand,
 } from '@aws-sdk/client-iot';
-import { hashFingerprint } from '../../../lambda/shared/echo-ledger';
+import { hashFingerprint } from '../../../lambda/shared/echo-ledger-store';
 import { TOMBSTONE_HASH, stateHash } from '../../../lambda/shared/hash';
 import { thingTypeKeys } from '../../../lambda/shared/keys';
 import type { JournalItem, ThingTypeState } from '../../../lambda/shared/model';
-import { createThingTypeReplay } from '../../../lambda/shared/replay/thing-type';
+import { createThingTypeReplay } from '../../../lambda/replay/thing-type';
 import {
   LOCAL,
   NOW,

@@ -6,11 +6,11 @@ import {
   DescribeThingTypeCommand,
   UpdateThingCommand,
 } from '@aws-sdk/client-iot';
-import { hashFingerprint, versionFingerprint } from '../../../lambda/shared/echo-ledger';
+import { hashFingerprint, versionFingerprint } from '../../../lambda/shared/echo-ledger-store';
 import { TOMBSTONE_HASH, stateHash } from '../../../lambda/shared/hash';
 import { thingKeys, thingTypeKeys } from '../../../lambda/shared/keys';
 import type { JournalItem, ThingState } from '../../../lambda/shared/model';
-import { createThingReplay } from '../../../lambda/shared/replay/thing';
+import { createThingReplay } from '../../../lambda/replay/thing';
 import {
   LOCAL,
   NOW,

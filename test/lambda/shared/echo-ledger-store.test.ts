@@ -1,9 +1,9 @@
-import { EchoLedger, hashFingerprint, versionFingerprint } from '../../../lambda/shared/echo-ledger';
+import { EchoLedgerStore, hashFingerprint, versionFingerprint } from '../../../lambda/shared/echo-ledger-store';
 import { type JournalTables, startJournalTables } from '../../support/journal-tables';
 
 let tables: JournalTables;
 let clock = 1_000_000;
-let ledger: EchoLedger;
+let ledger: EchoLedgerStore;
 let tableCount = 0;
 
 beforeAll(async () => {
@@ -12,7 +12,7 @@ beforeAll(async () => {
 afterAll(() => tables.close());
 beforeEach(async () => {
   const names = await tables.createTables(`ledger-${++tableCount}`);
-  ledger = new EchoLedger(tables.doc, names.ledgerTable, { now: () => clock, ttlSeconds: 600, clockSkewMs: 100, unconfirmedWindowMs: 60_000 });
+  ledger = new EchoLedgerStore(tables.doc, names.ledgerTable, { now: () => clock, ttlSeconds: 600, clockSkewMs: 100, unconfirmedWindowMs: 60_000 });
 });
 
 const H1 = hashFingerprint('one');

@@ -1,4 +1,4 @@
-import { RETRYABLE_ERRORS } from '../../../lambda/shared/errors';
+import { RETRYABLE_ERRORS } from '../../../lambda/contract';
 import { isDefinitelyRejected, toRetryableError } from '../../../lambda/shared/iot-errors';
 
 const sdkError = (name: string, status: number, fault: 'client' | 'server') =>

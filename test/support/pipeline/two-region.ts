@@ -17,15 +17,15 @@ import type { SQSEvent } from 'aws-lambda';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { createCaptureHandler } from '../../../lambda/capture/capture-handler';
 import type { DeadLetter } from '../../../lambda/capture/dead-letters';
-import { iotRegistryReader } from '../../../lambda/capture/registry-reader';
-import { EchoLedger } from '../../../lambda/shared/echo-ledger';
+import { iotRegistryReader } from '../../../lambda/shared/registry-adapter';
+import { EchoLedgerStore } from '../../../lambda/shared/echo-ledger-store';
 import { JournalStore } from '../../../lambda/shared/journal-store';
 import type { ReplayTaskInput, ReplayTaskResult } from '../../../lambda/shared/model';
-import type { ReplayDeps, ReplayHandler } from '../../../lambda/shared/replay/common';
-import { createMembershipReplay } from '../../../lambda/shared/replay/membership';
-import { createThingReplay } from '../../../lambda/shared/replay/thing';
-import { createThingGroupReplay } from '../../../lambda/shared/replay/thing-group';
-import { createThingTypeReplay } from '../../../lambda/shared/replay/thing-type';
+import type { ReplayDeps, ReplayHandler } from '../../../lambda/replay/common';
+import { createMembershipReplay } from '../../../lambda/replay/membership';
+import { createThingReplay } from '../../../lambda/replay/thing';
+import { createThingGroupReplay } from '../../../lambda/replay/thing-group';
+import { createThingTypeReplay } from '../../../lambda/replay/thing-type';
 import { type IotEmulator, type RegistryEvent, startIotEmulator } from '../iot-emulator';
 import { type JournalTables, startJournalTables } from '../journal-tables';
 import { matchesPattern } from './event-pattern';
@@ -178,7 +178,7 @@ export class ReplicationWorld {
     node.journal = new JournalStore(captureDoc, node.journalTable);
     node.captureHandler = createCaptureHandler({
       journal: node.journal,
-      ledger: new EchoLedger(captureDoc, node.ledgerTable),
+      ledger: new EchoLedgerStore(captureDoc, node.ledgerTable),
       deadLetters: { send: async (letter: DeadLetter) => void node.captureDeadLetters.push(letter) },
       iot: iotRegistryReader(new IoTClient({ endpoint: node.emulator.endpoint, region: node.name, credentials: testCredentials })),
       region: node.name,
@@ -189,7 +189,7 @@ export class ReplicationWorld {
     const deps: ReplayDeps = {
       iot: new IoTClient({ endpoint: node.emulator.endpoint, region: node.name, credentials: testCredentials, maxAttempts: 3 }),
       journal: new JournalStore(replayDoc, node.journalTable),
-      ledger: new EchoLedger(replayDoc, node.ledgerTable),
+      ledger: new EchoLedgerStore(replayDoc, node.ledgerTable),
       region: node.name,
       now: Date.now,
       metricsNamespace: 'IotDrTest',

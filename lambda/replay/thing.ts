@@ -6,61 +6,31 @@ import {
   CreateThingCommand,
   DeleteThingCommand,
   DeprecateThingTypeCommand,
-  DescribeThingCommand,
-  DescribeThingTypeCommand,
   type IoTClient,
   UpdateThingCommand,
   type UpdateThingCommandInput,
 } from '@aws-sdk/client-iot';
-import { hashFingerprint, versionFingerprint } from '../echo-ledger';
-import { ConcurrentModification, DependencyNotReady } from '../errors';
-import { TOMBSTONE_HASH, stateHash } from '../hash';
-import { isAlreadyExists, isInvalidRequest, isNotFound, messageOf } from '../iot-errors';
-import { thingKeys, thingTypeKey } from '../keys';
-import type { ThingState, ThingTypeState } from '../model';
-import { log } from '../telemetry';
-import {
-  EchoGuard,
-  type KindReplayer,
-  type ReconcileOutcome,
-  type ReconcileRequest,
-  type ReplayDeps,
-  type ReplayHandler,
-  createReplayHandler,
-} from './common';
+import { hashFingerprint, versionFingerprint } from '../shared/echo-ledger-store';
+import { ConcurrentModification, DependencyNotReady } from '../shared/errors';
+import { TOMBSTONE_HASH, stateHash } from '../shared/hash';
+import { isAlreadyExists, isInvalidRequest, isNotFound, messageOf } from '../shared/iot-errors';
+import { thingKeys, thingTypeKey } from '../shared/keys';
+import type { ThingState, ThingTypeState } from '../shared/model';
+import { describeThing, describeThingType } from '../shared/registry-adapter';
+import { log } from '../shared/telemetry';
+import { EchoGuard, type ReconcileOutcome, type ReconcileRequest, type ReplayDeps, replayHandlerFor, keepsChanging } from './common';
 import { sameAttributes, thingStateOf } from './state';
-
-/** A thing as this region's registry describes it. */
-interface LocalThing {
-  readonly thingTypeName?: string;
-  readonly attributes: Readonly<Record<string, string>>;
-  readonly version?: number;
-}
-
-async function describeThing(iot: IoTClient, thingName: string): Promise<LocalThing | undefined> {
-  try {
-    const res = await iot.send(new DescribeThingCommand({ thingName }));
-    return { thingTypeName: res.thingTypeName || undefined, attributes: res.attributes ?? {}, version: res.version };
-  } catch (err) {
-    if (isNotFound(err)) return undefined;
-    throw err;
-  }
-}
 
 /**
  * Whether this region's registry can associate `thingTypeName` with a thing now: 'ready', or 'deprecated'.
  * A missing type is DependencyNotReady: its replay is on its way.
  */
 async function thingTypeStatus(iot: IoTClient, thingTypeName: string): Promise<'ready' | 'deprecated'> {
-  try {
-    const res = await iot.send(new DescribeThingTypeCommand({ thingTypeName }));
-    return res.thingTypeMetadata?.deprecated ? 'deprecated' : 'ready';
-  } catch (err) {
-    if (isNotFound(err)) {
-      throw new DependencyNotReady(`thing type '${thingTypeName}' does not exist in this region yet`, thingTypeKey(thingTypeName));
-    }
-    throw err;
+  const type = await describeThingType(iot, thingTypeName);
+  if (!type) {
+    throw new DependencyNotReady(`thing type '${thingTypeName}' does not exist in this region yet`, thingTypeKey(thingTypeName));
   }
+  return type.deprecated ? 'deprecated' : 'ready';
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -177,8 +147,8 @@ async function reconcileThing({ deps, item, names }: ReconcileRequest): Promise<
       }
     }
 
-    const typeDiffers = local.thingTypeName !== desired.thingTypeName;
-    const attributesDiffer = !sameAttributes(local.attributes, desired.attributes);
+    const typeDiffers = local.state.thingTypeName !== desired.thingTypeName;
+    const attributesDiffer = !sameAttributes(local.state.attributes, desired.attributes);
     if (!typeDiffers && !attributesDiffer) return 'unchanged';
 
     const update: UpdateThingCommandInput = {
@@ -207,16 +177,12 @@ async function reconcileThing({ deps, item, names }: ReconcileRequest): Promise<
     }
     return 'updated';
   }
-  throw new ConcurrentModification(`thing '${thingName}' keeps changing in this region while replaying`);
+  throw keepsChanging(`thing '${thingName}'`);
 }
 
-export const thingReplayer: KindReplayer = {
+/** The thing replay handler over plain dependencies. */
+export const createThingReplay = replayHandlerFor({
   kind: 'thing',
   partitionOf: ([thingName]) => thingKeys(thingName).pk,
   reconcile: reconcileThing,
-};
-
-/** The replay-thing Lambda's handler over plain dependencies. */
-export function createThingReplay(deps: ReplayDeps): ReplayHandler {
-  return createReplayHandler(deps, thingReplayer);
-}
+});

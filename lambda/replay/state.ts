@@ -1,9 +1,10 @@
 /**
- * Desired states read from journal items (validated, since a journal item is input we did not write here),
- * and the small comparisons replay uses to change only what differs.
+ * Desired states read from journal items (validated, since a journal item is input we did not write here)
+ * into their canonical form, and the small comparisons replay uses to change only what differs.
  */
-import { MalformedInput } from '../errors';
-import type { JournalItem, MembershipState, ThingGroupState, ThingState, ThingTypeState } from '../model';
+import { membershipState, thingGroupState, thingState, thingTypeState } from '../shared/entity-state';
+import { MalformedInput } from '../shared/errors';
+import type { JournalItem, MembershipState, ThingGroupState, ThingState, ThingTypeState } from '../shared/model';
 
 type Attributes = Readonly<Record<string, string>>;
 
@@ -29,7 +30,7 @@ export function thingStateOf(item: JournalItem, thingName: string): ThingState {
   if (s.thingName !== thingName || !isOptionalString(s.thingTypeName) || !isAttributes(s.attributes ?? {})) {
     throw malformed(item, 'thing');
   }
-  return { thingName, thingTypeName: s.thingTypeName || undefined, attributes: (s.attributes ?? {}) as Attributes };
+  return thingState({ thingName, thingTypeName: s.thingTypeName, attributes: s.attributes as Attributes | undefined });
 }
 
 export function thingTypeStateOf(item: JournalItem, thingTypeName: string): ThingTypeState {
@@ -44,12 +45,12 @@ export function thingTypeStateOf(item: JournalItem, thingTypeName: string): Thin
   ) {
     throw malformed(item, 'thing type');
   }
-  return {
+  return thingTypeState({
     thingTypeName,
-    description: s.description || undefined,
+    description: s.description,
     searchableAttributes: searchable as string[],
-    deprecated: (s.deprecated as boolean | undefined) ?? false,
-  };
+    deprecated: s.deprecated as boolean | undefined,
+  });
 }
 
 export function thingGroupStateOf(item: JournalItem, thingGroupName: string): ThingGroupState {
@@ -62,12 +63,12 @@ export function thingGroupStateOf(item: JournalItem, thingGroupName: string): Th
   ) {
     throw malformed(item, 'thing group');
   }
-  return {
+  return thingGroupState({
     thingGroupName,
-    parentGroupName: s.parentGroupName || undefined,
-    description: s.description || undefined,
-    attributes: (s.attributes ?? {}) as Attributes,
-  };
+    parentGroupName: s.parentGroupName,
+    description: s.description,
+    attributes: s.attributes as Attributes | undefined,
+  });
 }
 
 export function membershipStateOf(item: JournalItem, thingGroupName: string, thingName: string): MembershipState {
@@ -75,7 +76,7 @@ export function membershipStateOf(item: JournalItem, thingGroupName: string, thi
   if (s.thingGroupName !== thingGroupName || s.thingName !== thingName) {
     throw malformed(item, 'membership');
   }
-  return { thingGroupName, thingName };
+  return membershipState(thingGroupName, thingName);
 }
 
 /** Equal attribute maps (IoT returns no map, or an empty one, for "no attributes"). */
@@ -91,6 +92,3 @@ export function sameNames(a: readonly string[], b: readonly string[]): boolean {
   const sb = [...new Set(b)].sort();
   return sa.length === sb.length && sa.every((v, i) => v === sb[i]);
 }
-
-/** IoT reports an absent description as missing or as ''; the journal stores it as absent. */
-export const normalizeDescription = (d: string | undefined): string | undefined => (d ? d : undefined);

@@ -1,6 +1,7 @@
 /**
- * The echo ledger: a regional table recording, per entity, what this region's replay applied recently, so
- * this region's capture can tell replay's own registry events ("echoes") from real local changes.
+ * Reads and writes of the echo ledger (the table the EchoLedger construct makes): a regional table
+ * recording, per entity, what this region's replay applied recently, so this region's capture can tell
+ * replay's own registry events ("echoes") from real local changes.
  *
  * Without it an echo (newer event time, older state) would travel back and overwrite a change the other
  * region made in the meantime.
@@ -21,15 +22,18 @@
  * local change; replay `forget`s the fingerprints of a write that IoT refused without effect.
  */
 import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { ECHO_ATTR } from './model';
+import { DEFAULT_ECHO_TTL_SECONDS, ECHO_ATTR } from '../contract';
 
 export const versionFingerprint = (localVersion: number): string => `v#${localVersion}`;
 export const hashFingerprint = (hash: string): string => `h#${hash}`;
 
 const isFingerprint = (name: string): boolean => name.startsWith('v#') || name.startsWith('h#');
 
-export interface EchoLedgerOptions {
-  /** How long a recorded application counts as "ours" (replay writes it as the entry's TTL, which capture honours). */
+export interface EchoLedgerStoreOptions {
+  /**
+   * How long a recorded application counts as "ours" (replay writes it as the entry's TTL, which capture honours).
+   * @default DEFAULT_ECHO_TTL_SECONDS
+   */
   readonly ttlSeconds?: number;
   /** Allowed difference between the Lambda clock and IoT's event timestamps. */
   readonly clockSkewMs?: number;
@@ -44,7 +48,7 @@ type Application = [number, number?];
 /** Applications kept per fingerprint: enough for a plan retried a few times while its first echo is in flight. */
 const MAX_APPLICATIONS = 5;
 
-export class EchoLedger {
+export class EchoLedgerStore {
   private readonly ttlSeconds: number;
   private readonly clockSkewMs: number;
   private readonly unconfirmedWindowMs: number;
@@ -53,9 +57,9 @@ export class EchoLedger {
   constructor(
     private readonly doc: DynamoDBDocumentClient,
     private readonly tableName: string,
-    options: EchoLedgerOptions = {},
+    options: EchoLedgerStoreOptions = {},
   ) {
-    this.ttlSeconds = options.ttlSeconds ?? 3600;
+    this.ttlSeconds = options.ttlSeconds ?? DEFAULT_ECHO_TTL_SECONDS;
     this.clockSkewMs = options.clockSkewMs ?? 2000;
     this.unconfirmedWindowMs = options.unconfirmedWindowMs ?? 60_000;
     this.now = options.now ?? Date.now;

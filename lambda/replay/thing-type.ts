@@ -7,46 +7,17 @@
  * means deprecating it, waiting five minutes and moving every thing off it — a destructive migration replay
  * must not start on its own. So when they differ from the journal, replay logs a WARN and leaves them.
  */
-import {
-  CreateThingTypeCommand,
-  DeleteThingTypeCommand,
-  DeprecateThingTypeCommand,
-  DescribeThingTypeCommand,
-  type IoTClient,
-} from '@aws-sdk/client-iot';
-import { hashFingerprint } from '../echo-ledger';
-import { ConcurrentModification, DependencyNotReady } from '../errors';
-import { TOMBSTONE_HASH, stateHash } from '../hash';
-import { isAlreadyExists, isInvalidRequest, isNotFound } from '../iot-errors';
-import { thingTypeKeys } from '../keys';
-import type { ThingTypeState } from '../model';
-import { log } from '../telemetry';
-import {
-  EchoGuard,
-  type KindReplayer,
-  type ReconcileOutcome,
-  type ReconcileRequest,
-  type ReplayDeps,
-  type ReplayHandler,
-  createReplayHandler,
-} from './common';
-import { normalizeDescription, sameNames, thingTypeStateOf } from './state';
-
-/** Reads this region's thing type in the journal's state shape, so its hash is what capture would compute. */
-export async function describeThingTypeState(iot: IoTClient, thingTypeName: string): Promise<ThingTypeState | undefined> {
-  try {
-    const res = await iot.send(new DescribeThingTypeCommand({ thingTypeName }));
-    return {
-      thingTypeName,
-      description: normalizeDescription(res.thingTypeProperties?.thingTypeDescription),
-      searchableAttributes: res.thingTypeProperties?.searchableAttributes ?? [],
-      deprecated: res.thingTypeMetadata?.deprecated ?? false,
-    };
-  } catch (err) {
-    if (isNotFound(err)) return undefined;
-    throw err;
-  }
-}
+import { CreateThingTypeCommand, DeleteThingTypeCommand, DeprecateThingTypeCommand } from '@aws-sdk/client-iot';
+import { hashFingerprint } from '../shared/echo-ledger-store';
+import { DependencyNotReady } from '../shared/errors';
+import { TOMBSTONE_HASH, stateHash } from '../shared/hash';
+import { isAlreadyExists, isInvalidRequest, isNotFound } from '../shared/iot-errors';
+import { thingTypeKeys } from '../shared/keys';
+import type { ThingTypeState } from '../shared/model';
+import { describeThingType } from '../shared/registry-adapter';
+import { log } from '../shared/telemetry';
+import { EchoGuard, type ReconcileOutcome, type ReconcileRequest, replayHandlerFor, keepsChanging, writeToDescribed } from './common';
+import { sameNames, thingTypeStateOf } from './state';
 
 /** Hash of the state a deprecation change leaves here; IoT's UPDATED event carries the whole type. */
 const hashWithDeprecation = (state: ThingTypeState, deprecated: boolean): string => hashFingerprint(stateHash({ ...state, deprecated }));
@@ -57,7 +28,7 @@ async function reconcileThingType({ deps, item, names }: ReconcileRequest): Prom
   const key = item.sk;
 
   if (item.deleted) {
-    const local = await describeThingTypeState(iot, thingTypeName);
+    const local = await describeThingType(iot, thingTypeName);
     if (!local) return 'unchanged';
     // One plan, one ledger record: the deprecation's UPDATED echo and the DELETED echo.
     // Keep the entry if DeleteThingType is refused: an earlier attempt may have deprecated the type, and that
@@ -86,7 +57,7 @@ async function reconcileThingType({ deps, item, names }: ReconcileRequest): Prom
 
   const desired = thingTypeStateOf(item, thingTypeName);
   for (let pass = 0; pass < 2; pass++) {
-    const local = await describeThingTypeState(iot, thingTypeName);
+    const local = await describeThingType(iot, thingTypeName);
     if (!local) {
       // CreateThingType makes a live type (its CREATED event hashes as not deprecated); deprecate after.
       const guard = new EchoGuard(ledger, key, [
@@ -126,26 +97,17 @@ async function reconcileThingType({ deps, item, names }: ReconcileRequest): Prom
 
     // When the immutable fields differ, the echo carries the local ones: record both hashes.
     const guard = new EchoGuard(ledger, key, [hashFingerprint(item.stateHash), hashWithDeprecation(local, desired.deprecated)]);
-    try {
-      await guard.write(() => iot.send(new DeprecateThingTypeCommand({ thingTypeName, undoDeprecate: !desired.deprecated })));
-    } catch (err) {
-      if (isNotFound(err)) {
-        throw new ConcurrentModification(`thing type '${thingTypeName}' disappeared while replaying`, { cause: err });
-      }
-      throw err;
-    }
+    await writeToDescribed(`thing type '${thingTypeName}'`, () =>
+      guard.write(() => iot.send(new DeprecateThingTypeCommand({ thingTypeName, undoDeprecate: !desired.deprecated }))),
+    );
     return 'updated';
   }
-  throw new ConcurrentModification(`thing type '${thingTypeName}' keeps changing in this region while replaying`);
+  throw keepsChanging(`thing type '${thingTypeName}'`);
 }
 
-export const thingTypeReplayer: KindReplayer = {
+/** The thing type replay handler over plain dependencies. */
+export const createThingTypeReplay = replayHandlerFor({
   kind: 'thingType',
   partitionOf: ([thingTypeName]) => thingTypeKeys(thingTypeName).pk,
   reconcile: reconcileThingType,
-};
-
-/** The replay-thing-type Lambda's handler over plain dependencies. */
-export function createThingTypeReplay(deps: ReplayDeps): ReplayHandler {
-  return createReplayHandler(deps, thingTypeReplayer);
-}
+});

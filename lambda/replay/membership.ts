@@ -3,52 +3,17 @@
  * current groups. A missing thing or group is either not replicated yet (retry) or deleted after the
  * membership was journaled (then the membership is dead and nothing is done).
  */
-import {
-  AddThingToThingGroupCommand,
-  type IoTClient,
-  ListThingGroupsForThingCommand,
-  type ListThingGroupsForThingCommandOutput,
-  RemoveThingFromThingGroupCommand,
-} from '@aws-sdk/client-iot';
-import { hashFingerprint } from '../echo-ledger';
-import { DependencyNotReady } from '../errors';
-import { TOMBSTONE_HASH } from '../hash';
-import { isNotFound } from '../iot-errors';
-import { memberKeys, thingGroupKeys, thingKeys } from '../keys';
-import type { JournalItem } from '../model';
-import { log } from '../telemetry';
-import {
-  EchoGuard,
-  type KindReplayer,
-  type ReconcileOutcome,
-  type ReconcileRequest,
-  type ReplayDeps,
-  type ReplayHandler,
-  createReplayHandler,
-} from './common';
+import { AddThingToThingGroupCommand, RemoveThingFromThingGroupCommand } from '@aws-sdk/client-iot';
+import { hashFingerprint } from '../shared/echo-ledger-store';
+import { DependencyNotReady } from '../shared/errors';
+import { TOMBSTONE_HASH } from '../shared/hash';
+import { isNotFound } from '../shared/iot-errors';
+import { memberKeys, thingGroupKeys, thingKeys } from '../shared/keys';
+import type { JournalItem } from '../shared/model';
+import { describeThingGroup, groupsOfThing } from '../shared/registry-adapter';
+import { log } from '../shared/telemetry';
+import { EchoGuard, type ReconcileOutcome, type ReconcileRequest, type ReplayDeps, replayHandlerFor } from './common';
 import { membershipStateOf } from './state';
-import { describeThingGroup } from './thing-group';
-
-/** The names of the groups a thing is directly in here, or undefined when the thing does not exist here. */
-async function groupsOfThing(iot: IoTClient, thingName: string): Promise<Set<string> | undefined> {
-  const groups = new Set<string>();
-  let nextToken: string | undefined;
-  try {
-    do {
-      const page: ListThingGroupsForThingCommandOutput = await iot.send(
-        new ListThingGroupsForThingCommand({ thingName, nextToken, maxResults: 250 }),
-      );
-      for (const g of page.thingGroups ?? []) {
-        if (g.groupName) groups.add(g.groupName);
-      }
-      nextToken = page.nextToken || undefined;
-    } while (nextToken);
-  } catch (err) {
-    if (isNotFound(err)) return undefined;
-    throw err;
-  }
-  return groups;
-}
 
 /**
  * A membership whose thing or group is missing here: dead while the journal holds a tombstone for that
@@ -106,13 +71,9 @@ async function reconcileMembership({ deps, item, names }: ReconcileRequest): Pro
   return 'created';
 }
 
-export const membershipReplayer: KindReplayer = {
+/** The membership replay handler over plain dependencies. */
+export const createMembershipReplay = replayHandlerFor({
   kind: 'member',
   partitionOf: ([thingGroupName, thingName]) => memberKeys(thingGroupName, thingName).pk,
   reconcile: reconcileMembership,
-};
-
-/** The replay-membership Lambda's handler over plain dependencies. */
-export function createMembershipReplay(deps: ReplayDeps): ReplayHandler {
-  return createReplayHandler(deps, membershipReplayer);
-}
+});

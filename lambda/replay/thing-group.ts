@@ -8,53 +8,22 @@ import {
   AddThingToThingGroupCommand,
   CreateThingGroupCommand,
   DeleteThingGroupCommand,
-  DescribeThingGroupCommand,
   type IoTClient,
   UpdateThingGroupCommand,
   type UpdateThingGroupCommandInput,
 } from '@aws-sdk/client-iot';
-import { hashFingerprint, versionFingerprint } from '../echo-ledger';
-import { ConcurrentModification, DependencyNotReady } from '../errors';
-import { TOMBSTONE_HASH } from '../hash';
-import { isAlreadyExists, isInvalidRequest, isNotFound } from '../iot-errors';
-import { thingGroupKey, thingGroupKeys } from '../keys';
-import type { JournalItem, ThingGroupState } from '../model';
-import { mapLimit } from '../journal-store';
-import { log } from '../telemetry';
-import {
-  EchoGuard,
-  type KindReplayer,
-  type ReconcileOutcome,
-  type ReconcileRequest,
-  type ReplayDeps,
-  type ReplayHandler,
-  createReplayHandler,
-} from './common';
+import { hashFingerprint, versionFingerprint } from '../shared/echo-ledger-store';
+import { ConcurrentModification, DependencyNotReady } from '../shared/errors';
+import { TOMBSTONE_HASH } from '../shared/hash';
+import { isAlreadyExists, isInvalidRequest, isNotFound } from '../shared/iot-errors';
+import { thingGroupKey, thingGroupKeys } from '../shared/keys';
+import type { JournalItem, ThingGroupState } from '../shared/model';
+import { mapLimit } from '../shared/journal-store';
+import { describeThingGroup } from '../shared/registry-adapter';
+import { log } from '../shared/telemetry';
+import { EchoGuard, type ReconcileOutcome, type ReconcileRequest, type ReplayDeps, replayHandlerFor, keepsChanging, writeToDescribed } from './common';
 import { liveMembershipsOfGroup } from './journal-queries';
-import { normalizeDescription, sameAttributes, thingGroupStateOf } from './state';
-
-/** A thing group as this region's registry describes it. */
-export interface LocalThingGroup {
-  readonly parentGroupName?: string;
-  readonly description?: string;
-  readonly attributes: Readonly<Record<string, string>>;
-  readonly version?: number;
-}
-
-export async function describeThingGroup(iot: IoTClient, thingGroupName: string): Promise<LocalThingGroup | undefined> {
-  try {
-    const res = await iot.send(new DescribeThingGroupCommand({ thingGroupName }));
-    return {
-      parentGroupName: res.thingGroupMetadata?.parentGroupName || undefined,
-      description: normalizeDescription(res.thingGroupProperties?.thingGroupDescription),
-      attributes: res.thingGroupProperties?.attributePayload?.attributes ?? {},
-      version: res.version,
-    };
-  } catch (err) {
-    if (isNotFound(err)) return undefined;
-    throw err;
-  }
-}
+import { sameAttributes, thingGroupStateOf } from './state';
 
 /** Throws DependencyNotReady unless the group exists here. */
 async function requireGroup(iot: IoTClient, thingGroupName: string, why: string): Promise<void> {
@@ -153,7 +122,7 @@ async function reconcileThingGroup({ deps, item, names }: ReconcileRequest): Pro
       return 'created';
     }
 
-    if (local.parentGroupName !== desired.parentGroupName) {
+    if (local.state.parentGroupName !== desired.parentGroupName) {
       if (desired.parentGroupName !== undefined) await requireGroup(iot, desired.parentGroupName, `new parent of '${thingGroupName}'`);
       // One record for the whole plan: the DELETED echo (capture must not cascade it) and the CREATED one.
       const guard = new EchoGuard(ledger, key, [hashFingerprint(item.stateHash), hashFingerprint(TOMBSTONE_HASH), versionFingerprint(1)]);
@@ -174,12 +143,12 @@ async function reconcileThingGroup({ deps, item, names }: ReconcileRequest): Pro
         throw parentRefusal(err, desired) ?? err;
       }
       const restored = await restoreMemberships(deps, thingGroupName);
-      log('INFO', 'thing group recreated under a new parent', { key, from: local.parentGroupName, to: desired.parentGroupName, restored });
+      log('INFO', 'thing group recreated under a new parent', { key, from: local.state.parentGroupName, to: desired.parentGroupName, restored });
       return 'updated';
     }
 
-    const descriptionDiffers = local.description !== desired.description;
-    const attributesDiffer = !sameAttributes(local.attributes, desired.attributes);
+    const descriptionDiffers = local.state.description !== desired.description;
+    const attributesDiffer = !sameAttributes(local.state.attributes, desired.attributes);
     if (!descriptionDiffers && !attributesDiffer) return 'unchanged';
 
     const update: UpdateThingGroupCommandInput = {
@@ -195,26 +164,15 @@ async function reconcileThingGroup({ deps, item, names }: ReconcileRequest): Pro
       hashFingerprint(item.stateHash),
       ...(local.version !== undefined ? [versionFingerprint(local.version + 1)] : []),
     ]);
-    try {
-      await guard.write(() => iot.send(new UpdateThingGroupCommand(update)));
-    } catch (err) {
-      if (isNotFound(err)) {
-        throw new ConcurrentModification(`thing group '${thingGroupName}' disappeared while replaying`, { cause: err });
-      }
-      throw err;
-    }
+    await writeToDescribed(`thing group '${thingGroupName}'`, () => guard.write(() => iot.send(new UpdateThingGroupCommand(update))));
     return 'updated';
   }
-  throw new ConcurrentModification(`thing group '${thingGroupName}' keeps changing in this region while replaying`);
+  throw keepsChanging(`thing group '${thingGroupName}'`);
 }
 
-export const thingGroupReplayer: KindReplayer = {
+/** The thing group replay handler over plain dependencies. */
+export const createThingGroupReplay = replayHandlerFor({
   kind: 'thingGroup',
   partitionOf: ([thingGroupName]) => thingGroupKeys(thingGroupName).pk,
   reconcile: reconcileThingGroup,
-};
-
-/** The replay-thing-group Lambda's handler over plain dependencies. */
-export function createThingGroupReplay(deps: ReplayDeps): ReplayHandler {
-  return createReplayHandler(deps, thingGroupReplayer);
-}
+});

@@ -4,20 +4,21 @@
  * region wrote, translate SDK errors into the names the workflow retries on, and emit one EMF line.
  */
 import type { IoTClient } from '@aws-sdk/client-iot';
-import type { EchoLedger } from '../echo-ledger';
-import { MalformedInput, RETRYABLE_ERRORS } from '../errors';
-import { isDefinitelyRejected, toRetryableError } from '../iot-errors';
-import type { JournalStore } from '../journal-store';
-import { parseKey } from '../keys';
-import type { EntityKind, JournalItem, ReplayAction, ReplayTaskInput, ReplayTaskResult } from '../model';
-import { emitMetrics, log, METRIC_NAMES } from '../telemetry';
-import { compareVersions } from '../version';
+import type { EchoLedgerStore } from '../shared/echo-ledger-store';
+import { METRIC_NAMES, RETRYABLE_ERRORS } from '../contract';
+import { ConcurrentModification, MalformedInput } from '../shared/errors';
+import { isDefinitelyRejected, isNotFound, toRetryableError } from '../shared/iot-errors';
+import type { JournalStore } from '../shared/journal-store';
+import { parseKey } from '../shared/keys';
+import type { EntityKind, JournalItem, ReplayAction, ReplayTaskInput, ReplayTaskResult } from '../shared/model';
+import { emitMetrics, log } from '../shared/telemetry';
+import { compareVersions } from '../shared/version';
 
 /** Plain dependencies of a replay handler; index.ts builds them from the environment, tests from fakes. */
 export interface ReplayDeps {
   readonly iot: IoTClient;
   readonly journal: JournalStore;
-  readonly ledger: EchoLedger;
+  readonly ledger: EchoLedgerStore;
   /** This region (AWS_REGION). Items whose origin is this region are never replayed here. */
   readonly region: string;
   /** Epoch milliseconds; for the replication-lag metric. */
@@ -119,6 +120,29 @@ export function createReplayHandler(deps: ReplayDeps, replayer: KindReplayer): R
   };
 }
 
+/** A kind's handler factory (what index.ts and the tests call with their dependencies). */
+export function replayHandlerFor(replayer: KindReplayer): (deps: ReplayDeps) => ReplayHandler {
+  return (deps) => createReplayHandler(deps, replayer);
+}
+
+/**
+ * Runs a write to an entity described a moment ago. When IoT no longer finds it, it vanished in between:
+ * ConcurrentModification, so the workflow's retry describes it again.
+ */
+export async function writeToDescribed<T>(what: string, write: () => Promise<T>): Promise<T> {
+  try {
+    return await write();
+  } catch (err) {
+    if (isNotFound(err)) throw new ConcurrentModification(`${what} disappeared while replaying`, { cause: err });
+    throw err;
+  }
+}
+
+/** Two describe-then-write passes both lost a race with local changes: let the workflow retry later. */
+export function keepsChanging(what: string): ConcurrentModification {
+  return new ConcurrentModification(`${what} keeps changing in this region while replaying`);
+}
+
 /** `[...new Set(fingerprints)]` without the undefined entries. */
 export function fingerprints(...list: readonly (string | undefined)[]): string[] {
   return [...new Set(list.filter((f): f is string => f !== undefined))];
@@ -146,7 +170,7 @@ export class EchoGuard {
   private readonly fingerprints: readonly string[];
 
   constructor(
-    private readonly ledger: EchoLedger,
+    private readonly ledger: EchoLedgerStore,
     private readonly key: string,
     fingerprintList: readonly string[],
     private readonly options: EchoGuardOptions = {},
@@ -163,7 +187,7 @@ export class EchoGuard {
     try {
       const result = await op();
       this.applied = true;
-      // Closes the window in which a matching hash counts as our echo (see echo-ledger.ts).
+      // Closes the window in which a matching hash counts as our echo (see echo-ledger-store.ts).
       await this.ledger.confirm(this.key, this.fingerprints);
       return result;
     } catch (err) {

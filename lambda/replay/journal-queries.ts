@@ -1,7 +1,7 @@
 /** Read-only journal queries replay needs beyond `JournalStore.get`. */
-import type { JournalStore } from '../journal-store';
-import { memberKey, thingGroupKey } from '../keys';
-import type { JournalItem } from '../model';
+import type { JournalStore } from '../shared/journal-store';
+import { memberKey, thingGroupKey } from '../shared/keys';
+import type { JournalItem } from '../shared/model';
 
 /**
  * The live (non-tombstone) membership items the journal holds for a group: its partition, `sk` starting

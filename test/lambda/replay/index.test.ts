@@ -1,23 +1,25 @@
 /**
- * The real replay handlers against the IoT registry emulator and dynalite: convergence in any order, the
- * delete-and-recreate of a moved group, the thing type cooldown, throttling — and the echo contract with
- * capture: every registry event replay causes here must be recognised by capture as replay's own.
+ * The replay bundle: its exports are the contract's entry points, and its handlers, run for real against
+ * the IoT registry emulator and dynalite, give convergence in any order, the delete-and-recreate of a
+ * moved group, the thing type cooldown, throttling — and keep the echo contract with capture: every
+ * registry event replay causes here must be recognised by capture as replay's own.
  */
 import { IoTClient } from '@aws-sdk/client-iot';
 import { parseRegistryEvent } from '../../../lambda/capture/registry-events';
 import { mergeFingerprints, mergedItem, mergeState, planChange } from '../../../lambda/capture/desired-state';
-import { EchoLedger } from '../../../lambda/shared/echo-ledger';
-import { RETRYABLE_ERRORS } from '../../../lambda/shared/errors';
+import { EchoLedgerStore } from '../../../lambda/shared/echo-ledger-store';
+import { HANDLERS, RETRYABLE_ERRORS } from '../../../lambda/contract';
 import { JournalStore } from '../../../lambda/shared/journal-store';
 import { memberKeys, parseKey, thingGroupKeys, thingKeys, thingTypeKeys } from '../../../lambda/shared/keys';
 import type { EntityKind, JournalItem, ReplayTaskInput, ReplayTaskResult } from '../../../lambda/shared/model';
-import type { ReplayDeps, ReplayHandler } from '../../../lambda/shared/replay/common';
-import { createMembershipReplay } from '../../../lambda/shared/replay/membership';
-import { createThingReplay } from '../../../lambda/shared/replay/thing';
-import { createThingGroupReplay } from '../../../lambda/shared/replay/thing-group';
-import { createThingTypeReplay } from '../../../lambda/shared/replay/thing-type';
+import type { ReplayDeps, ReplayHandler } from '../../../lambda/replay/common';
+import { createMembershipReplay } from '../../../lambda/replay/membership';
+import { createThingReplay } from '../../../lambda/replay/thing';
+import { createThingGroupReplay } from '../../../lambda/replay/thing-group';
+import { createThingTypeReplay } from '../../../lambda/replay/thing-type';
 import { type IotEmulator, type RegistryEvent, startIotEmulator } from '../../support/iot-emulator';
 import { type JournalTables, startJournalTables } from '../../support/journal-tables';
+import { invokeBundle } from '../bundle-runner';
 import { LOCAL, NOW, captureOutput, journalItem, taskFor } from './harness';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 
@@ -49,7 +51,7 @@ beforeEach(async () => {
   deps = {
     iot: new IoTClient({ endpoint: emulator.endpoint, region: LOCAL, credentials: { accessKeyId: 'test', secretAccessKey: 'test' }, maxAttempts: 1 }),
     journal: new JournalStore(tables.doc, names.journalTable),
-    ledger: new EchoLedger(tables.doc, names.ledgerTable, { now: () => clock }),
+    ledger: new EchoLedgerStore(tables.doc, names.ledgerTable, { now: () => clock }),
     region: LOCAL,
     now: () => clock,
     metricsNamespace: 'IotDrTest',
@@ -225,5 +227,37 @@ describe('replay against the IoT emulator', () => {
     await put(lampItem);
     emulator.throttle(60_000, ['DescribeThing']);
     await expect(handlers.thing(taskFor(lampItem))).rejects.toMatchObject({ name: 'RegistryThrottled' });
+  });
+});
+
+describe('the replay bundle', () => {
+  // The asset the constructs deploy, as `npm run bundle` builds it: its SDK is tree-shaken, so run it for real.
+  test('the built assets/replay/index.js replays a thing type and a thing into this region', async () => {
+    const names = await tables.createTables(`bundle${++counter}`);
+    for (const item of [thingTypeItem, lampItem]) {
+      await tables.doc.send(new PutCommand({ TableName: names.journalTable, Item: item }));
+    }
+    const outcomes = await invokeBundle(
+      HANDLERS.replayThing.bundle,
+      [
+        { exportName: HANDLERS.replayThingType.exportName, event: taskFor(thingTypeItem) },
+        { exportName: HANDLERS.replayThing.exportName, event: taskFor(lampItem) },
+        { exportName: HANDLERS.replayThing.exportName, event: taskFor(thingTypeItem) },
+      ],
+      {
+        ...process.env,
+        AWS_REGION: LOCAL,
+        AWS_ENDPOINT_URL_IOT: emulator.endpoint,
+        AWS_ENDPOINT_URL_DYNAMODB: tables.endpoint,
+        JOURNAL_TABLE_NAME: names.journalTable,
+        ECHO_LEDGER_TABLE_NAME: names.ledgerTable,
+      },
+    );
+    expect(outcomes).toEqual([
+      { result: expect.objectContaining({ key: thingTypeItem.sk, action: 'created' }) },
+      { result: expect.objectContaining({ key: lampItem.sk, action: 'created' }) },
+      { error: expect.objectContaining({ name: 'MalformedInput' }) },
+    ]);
+    expect(emulator.snapshot().things).toEqual(expectedRegistry.things);
   });
 });

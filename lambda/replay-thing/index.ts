@@ -1,5 +1,0 @@
-/** Replays one journal item of its kind into this region's IoT registry; invoked by the replay state machine. */
-import { replayDepsFromEnv } from '../shared/replay/env';
-import { createThingReplay } from '../shared/replay/thing';
-
-export const handler = createThingReplay(replayDepsFromEnv());

@@ -1,0 +1,35 @@
+/**
+ * The replay Lambdas' environment and the dependencies built from it. Called once per container, at
+ * module load, so clients and connections are reused across invocations.
+ */
+import { DEFAULT_ECHO_TTL_SECONDS, HANDLER_ENV } from '../contract';
+import { createDocumentClient, createIotClient, type Environment, HandlerEnvironment, type JournalHandlerConfig, readJournalHandlerConfig } from '../shared/config';
+import { EchoLedgerStore } from '../shared/echo-ledger-store';
+import { JournalStore } from '../shared/journal-store';
+import type { ReplayDeps } from './common';
+
+/** Few, short SDK retries: the state machine does the long backoff with jitter. */
+const IOT_MAX_ATTEMPTS = 3;
+
+export interface ReplayConfig extends JournalHandlerConfig {
+  /** How long replay's echo fingerprints stay in the echo ledger. */
+  readonly echoTtlSeconds: number;
+}
+
+export function readReplayConfig(environment: Environment): ReplayConfig {
+  const env = new HandlerEnvironment(environment, 'replay');
+  return { ...readJournalHandlerConfig(env), echoTtlSeconds: env.seconds(HANDLER_ENV.echoTtlSeconds, DEFAULT_ECHO_TTL_SECONDS) };
+}
+
+export function replayDepsFromEnv(environment: Environment = process.env): ReplayDeps {
+  const config = readReplayConfig(environment);
+  const doc = createDocumentClient(config.region);
+  return {
+    iot: createIotClient(config.region, { maxAttempts: IOT_MAX_ATTEMPTS }),
+    journal: new JournalStore(doc, config.journalTableName),
+    ledger: new EchoLedgerStore(doc, config.echoLedgerTableName, { ttlSeconds: config.echoTtlSeconds }),
+    region: config.region,
+    now: Date.now,
+    metricsNamespace: config.metricsNamespace,
+  };
+}

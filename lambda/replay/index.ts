@@ -1,0 +1,17 @@
+/**
+ * The replay bundle: one handler per entity kind, each replaying one journal item of its kind into this
+ * region's IoT registry; invoked by the replay state machine. The export names are HANDLERS in
+ * lambda/contract/handlers.ts. Dependencies are built once per container, at module load.
+ */
+import { replayDepsFromEnv } from './config';
+import { createMembershipReplay } from './membership';
+import { createThingReplay } from './thing';
+import { createThingGroupReplay } from './thing-group';
+import { createThingTypeReplay } from './thing-type';
+
+const deps = replayDepsFromEnv();
+
+export const replayThing = createThingReplay(deps);
+export const replayThingType = createThingTypeReplay(deps);
+export const replayThingGroup = createThingGroupReplay(deps);
+export const replayMembership = createMembershipReplay(deps);
