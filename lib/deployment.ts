@@ -2,17 +2,37 @@ import type { Stack } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { CommandControlStack } from './stacks/command-control-stack';
 import { DataAnalyticsStack } from './stacks/data-analytics-stack';
-import { IotServicesStack, type RegistryReplicationOptions } from './stacks/iot-services-stack';
+import { IotServicesStack } from './stacks/iot-services-stack';
+import type { PerRegionReplicationSettings, RegistryReplicationOptions } from './stacks/replication-settings';
 import { SharedServicesStack } from './stacks/shared-services-stack';
 import { DrRegionRole, type DrTopology } from './topology';
 
-/** One stack per region role. */
-export interface RegionalStacks<T extends Stack> {
-  readonly primary: T;
-  readonly secondary: T;
+/** The shared-services stacks of both regions. */
+export interface SharedServicesStacks {
+  readonly primary: SharedServicesStack;
+  readonly secondary: SharedServicesStack;
+}
+
+/** The IoT services stacks of both regions. */
+export interface IotServicesStacks {
+  readonly primary: IotServicesStack;
+  readonly secondary: IotServicesStack;
+}
+
+/** The command-and-control stacks of both regions. */
+export interface CommandControlStacks {
+  readonly primary: CommandControlStack;
+  readonly secondary: CommandControlStack;
+}
+
+/** The data-analytics stacks of both regions. */
+export interface DataAnalyticsStacks {
+  readonly primary: DataAnalyticsStack;
+  readonly secondary: DataAnalyticsStack;
 }
 
 export interface IotDrDeploymentProps {
+  /** The accounts, regions and domain of the platform. */
   readonly topology: DrTopology;
 
   /**
@@ -23,11 +43,20 @@ export interface IotDrDeploymentProps {
   readonly stackNamePrefix?: string;
 
   /**
-   * Registry replication settings for both IoT services stacks.
+   * Registry replication settings both regions share.
    *
    * @default - the defaults of `IotRegistryReplication`
    */
   readonly registryReplication?: RegistryReplicationOptions;
+
+  /**
+   * What belongs to each region: its customer managed KMS key and its alarm topic, by ARN. The deployment
+   * imports each into its region's IoT services stack and gives the primary (which creates the journal's
+   * replica in the secondary) the secondary's key.
+   *
+   * @default - AWS managed encryption and no alarm actions in either region
+   */
+  readonly regionalReplication?: PerRegionReplicationSettings;
 }
 
 /**
@@ -37,11 +66,16 @@ export interface IotDrDeploymentProps {
  * `Stage`, or a construct within one).
  */
 export class IotDrDeployment extends Construct {
+  /** The accounts, regions and domain of the platform. */
   readonly topology: DrTopology;
-  readonly sharedServices: RegionalStacks<SharedServicesStack>;
-  readonly iotServices: RegionalStacks<IotServicesStack>;
-  readonly commandControl: RegionalStacks<CommandControlStack>;
-  readonly dataAnalytics: RegionalStacks<DataAnalyticsStack>;
+  /** Shared-services stacks (Route 53 failover and health checks, in later releases). */
+  readonly sharedServices: SharedServicesStacks;
+  /** IoT services stacks, holding registry replication. */
+  readonly iotServices: IotServicesStacks;
+  /** Command-and-control stacks (the device-management API, in later releases). */
+  readonly commandControl: CommandControlStacks;
+  /** Data-analytics stacks (the analytics event bus, in later releases). */
+  readonly dataAnalytics: DataAnalyticsStacks;
 
   constructor(scope: Construct, id: string, props: IotDrDeploymentProps) {
     super(scope, id);
@@ -49,7 +83,7 @@ export class IotDrDeployment extends Construct {
     const prefix = props.stackNamePrefix ?? id;
     const name = (part: string, role: DrRegionRole): string => `${prefix}-${part}-${props.topology.regionOf(role)}`;
     const suffix = (role: DrRegionRole): string => (role === DrRegionRole.PRIMARY ? 'Primary' : 'Secondary');
-    const both = <T extends Stack>(make: (role: DrRegionRole) => T): RegionalStacks<T> => ({
+    const both = <T extends Stack>(make: (role: DrRegionRole) => T): { primary: T; secondary: T } => ({
       primary: make(DrRegionRole.PRIMARY),
       secondary: make(DrRegionRole.SECONDARY),
     });
@@ -61,6 +95,7 @@ export class IotDrDeployment extends Construct {
         new IotServicesStack(this, `IotServices${suffix(role)}`, {
           ...common('IotServices', role),
           registryReplication: props.registryReplication,
+          regionalReplication: props.regionalReplication,
         }),
     );
     // The secondary reads the replica's stream ARN at deploy time: the global table must exist first.

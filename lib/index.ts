@@ -1,5 +1,16 @@
-export * from './topology';
-export * from './deployment';
+// The public API: constructs, their props and the types they take. Internal modules (handler assets,
+// state names, retry policies, validation) are imported by path, never from here.
+export { DrRegionRole, DrTopology, type DrAccounts, type DrTopologyProps } from './topology';
+export {
+  IotDrDeployment,
+  type IotDrDeploymentProps,
+  type SharedServicesStacks,
+  type IotServicesStacks,
+  type CommandControlStacks,
+  type DataAnalyticsStacks,
+} from './deployment';
 export * from './stacks';
-export * from './iot-services';
-export { handlerAssetPath, type HandlerName } from './lambda-assets';
+export * from './journal';
+export * from './capture';
+export * from './replay';
+export { IotRegistryReplication, type IotRegistryReplicationProps, type PairedJournalProps } from './registry-replication';

@@ -1,18 +1,36 @@
-import { type Duration, Stack, Token } from 'aws-cdk-lib';
+import { Stack, Token } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { RegistryCapture } from './registry-capture';
-import { RegistryReplay } from './registry-replay';
-import {
-  DEFAULT_JOURNAL_TABLE_NAME,
-  type IReplicationJournal,
-  ReplicationJournal,
-  type ReplicationJournalOptions,
-} from './replication-journal';
-import { isRegionName, propError } from '../private/validate';
+import { RegistryCapture } from './capture/registry-capture';
+import type { RegistryCaptureOptions } from './capture/registry-capture-props';
+import { DEFAULT_JOURNAL_TABLE_NAME } from './journal/defaults';
+import { EchoLedger, type EchoLedgerProps, type IEchoLedger } from './journal/echo-ledger';
+import { type IReplicationJournal, ReplicationJournal, type ReplicationJournalOptions } from './journal/replication-journal';
+import { RegistryReplay } from './replay/registry-replay';
+import type { RegistryReplayOptions } from './replay/registry-replay-props';
+import { type PairHalf, pairProblems } from './private/replication-pairs';
+import { checkRegion, propError } from './private/validate';
+
+/** The journal of a pair as one region's `IotRegistryReplication` creates (owner) or imports (peer) it. */
+export interface PairedJournalProps extends ReplicationJournalOptions {
+  /**
+   * Customer managed KMS key for the journal in this region (the owned table, or this region's replica).
+   * Both regions of a pair use a customer managed key, or neither does.
+   *
+   * @default - the AWS managed key `aws/dynamodb`, which needs no key policy
+   */
+  readonly encryptionKey?: kms.IKey;
+
+  /**
+   * ARN of the customer managed key for the journal replica in `peerRegion`; required where `ownsJournal`
+   * is true and `encryptionKey` is set (the owner's stack creates the replica).
+   *
+   * @default - none; only allowed with `encryptionKey` where `ownsJournal` is true
+   */
+  readonly peerEncryptionKeyArn?: string;
+}
 
 export interface IotRegistryReplicationProps {
   /** The other region of the pair: where the journal's replica (or its owner) lives. */
@@ -21,7 +39,7 @@ export interface IotRegistryReplicationProps {
   /**
    * Whether this stack creates the journal (the `AWS::DynamoDB::GlobalTable`, with a replica in
    * `peerRegion`). Exactly one region owns it; the peer's stack imports the replica and must deploy after
-   * the owner's. Required unless `existingTable` is given.
+   * the owner's. Required unless `existingJournal` is given.
    *
    * @default - none; set true in the owning region and false in the peer region
    */
@@ -29,136 +47,113 @@ export interface IotRegistryReplicationProps {
 
   /**
    * A journal made elsewhere (its key schema, index and stream must match `ReplicationJournal`'s).
-   * Not with `tableProps`, `ownsJournal`, `tableName`, `encryptionKey` or `peerEncryptionKeyArn`.
+   * Not with `journalProps` or `ownsJournal`.
    *
    * @default - the journal is created (`ownsJournal: true`) or imported (`ownsJournal: false`) here
    */
-  readonly existingTable?: IReplicationJournal;
+  readonly existingJournal?: IReplicationJournal;
 
   /**
-   * Settings of the journal this construct creates (only where `ownsJournal` is true). Not with `existingTable`.
+   * The journal this construct creates or imports: table name, encryption, and (where `ownsJournal` is
+   * true) deletion protection and removal policy. Not with `existingJournal`.
    *
-   * @default - deletion protection on, retained on stack deletion
+   * @default - table 'iot-dr-journal', AWS managed encryption, deletion protection on, retained on stack deletion
    */
-  readonly tableProps?: ReplicationJournalOptions;
+  readonly journalProps?: PairedJournalProps;
 
   /**
-   * The journal's physical name, the same in both regions.
+   * An echo ledger made elsewhere (see `EchoLedger.fromTable`). Not with `echoLedgerProps`.
    *
-   * @default 'iot-dr-journal'
+   * @default - a new `EchoLedger`, shared by this region's capture and replay
    */
-  readonly tableName?: string;
+  readonly existingEchoLedger?: IEchoLedger;
 
   /**
-   * Customer managed KMS key for the journal in this region (and for the echo ledger).
+   * Settings of the echo ledger this construct creates. Not with `existingEchoLedger`.
    *
-   * @default - AWS managed keys
+   * @default - an `EchoLedger` encrypted with `journalProps.encryptionKey` when there is one (one key for
+   * everything the pipeline stores), otherwise with the AWS managed key
    */
-  readonly encryptionKey?: kms.IKey;
+  readonly echoLedgerProps?: EchoLedgerProps;
 
   /**
-   * ARN of the customer managed key for the journal replica in `peerRegion`; required where `ownsJournal`
-   * is true and `encryptionKey` is set.
+   * Settings of capture (this region's registry events into the journal).
    *
-   * @default - none
+   * @default - the defaults of `RegistryCaptureOptions`
    */
-  readonly peerEncryptionKeyArn?: string;
+  readonly capture?: RegistryCaptureOptions;
 
   /**
-   * How long deleted entities' tombstones stay in the journal.
+   * Settings of replay (the other region's changes into this region's registry).
    *
-   * @default Duration.days(14) - see `RegistryCaptureProps.tombstoneTtl`
+   * @default - the defaults of `RegistryReplayOptions`
    */
-  readonly tombstoneTtl?: Duration;
+  readonly replay?: RegistryReplayOptions;
 
   /**
-   * CloudWatch namespace of the handlers' metrics.
+   * CloudWatch namespace of every handler's metrics, capture's and replay's alike. Not with
+   * `capture.metricsNamespace` or `replay.metricsNamespace`.
    *
-   * @default 'IotDr'
+   * @default 'IotDr' - unless capture or replay names its own
    */
   readonly metricsNamespace?: string;
 
   /**
-   * The p99 replication lag that raises the lag alarm.
+   * Retention of every log group the pipeline creates. Not with `capture.logRetention` or
+   * `replay.logRetention`.
    *
-   * @default Duration.minutes(5) - see `RegistryReplayProps.replicationLagThreshold`
+   * @default logs.RetentionDays.THREE_MONTHS - unless capture or replay names its own
    */
-  readonly replicationLagThreshold?: Duration;
+  readonly logRetention?: logs.RetentionDays;
 
   /**
-   * Where the alarms (capture and replay dead letters, replication lag) send their notifications.
+   * Where the alarms (capture and replay dead letters, replication lag) send their notifications. Actions
+   * must be in this stack's region (an SNS topic of another region cannot receive CloudWatch alarms).
    *
    * @default - no actions; add some later with `addAlarmAction`
    */
   readonly alarmActions?: cloudwatch.IAlarmAction[];
-
-  /**
-   * Whether to create the replay dashboard.
-   *
-   * @default false
-   */
-  readonly dashboard?: boolean;
-
-  /**
-   * Whether to turn on the registry event types capture needs.
-   *
-   * @default true - see `RegistryCaptureProps.enableRegistryEvents`
-   */
-  readonly enableRegistryEvents?: boolean;
-
-  /**
-   * Retention of every log group the pipeline creates.
-   *
-   * @default logs.RetentionDays.THREE_MONTHS
-   */
-  readonly logRetention?: logs.RetentionDays;
 }
 
 /**
  * Registry replication for one region, to drop into an existing stack: the journal (created or imported),
- * capture of this region's registry events, and replay of the other region's changes. Deploy one in each
- * region of the pair, with `ownsJournal: true` in exactly one of them.
+ * the echo ledger, capture of this region's registry events, and replay of the other region's changes.
+ * Deploy one in each region of the pair, with `ownsJournal: true` in exactly one of them. When both halves
+ * are in one app, synthesis checks that they fit together.
  */
 export class IotRegistryReplication extends Construct {
+  /** The other region of the pair. */
+  readonly peerRegion: string;
+  /** The journal: created here (`ownsJournal: true`), this region's replica, or `existingJournal`. */
   readonly journal: IReplicationJournal;
+  /** The echo ledger shared by this region's capture and replay. */
+  readonly echoLedger: IEchoLedger;
+  /** Capture of this region's registry events into the journal. */
   readonly capture: RegistryCapture;
+  /** Replay of the other region's journaled changes into this region's registry. */
   readonly replay: RegistryReplay;
 
   constructor(scope: Construct, id: string, props: IotRegistryReplicationProps) {
     super(scope, id);
     const region = Stack.of(this).region;
-    if (Token.isUnresolved(props.peerRegion) || !isRegionName(props.peerRegion)) {
-      throw propError(this, `peerRegion must be a region name such as 'us-east-1', got '${props.peerRegion}'`);
+    if (Token.isUnresolved(props.peerRegion)) {
+      throw propError(this, "peerRegion must be a literal region name such as 'us-east-1', not a token: the journal's replica is created there");
     }
+    checkRegion(this, 'peerRegion', props.peerRegion, 'us-east-1');
     if (!Token.isUnresolved(region) && props.peerRegion === region) {
       throw propError(this, `peerRegion must differ from this stack's region '${region}'`);
     }
+    this.peerRegion = props.peerRegion;
     this.journal = this.resolveJournal(props);
+    this.echoLedger = this.resolveEchoLedger(props);
 
-    this.replay = new RegistryReplay(this, 'Replay', {
-      journal: this.journal,
-      echoLedgerProps: props.encryptionKey ? { encryptionKey: props.encryptionKey } : undefined,
-      metricsNamespace: props.metricsNamespace,
-      replicationLagThreshold: props.replicationLagThreshold,
-      dashboard: props.dashboard,
-      logRetention: props.logRetention,
-    });
-    this.capture = new RegistryCapture(this, 'Capture', {
-      journal: this.journal,
-      echoLedger: this.replay.echoLedger,
-      tombstoneTtl: props.tombstoneTtl,
-      metricsNamespace: props.metricsNamespace,
-      enableRegistryEvents: props.enableRegistryEvents,
-      logRetention: props.logRetention,
-    });
+    const wiring = { journal: this.journal, echoLedger: this.echoLedger };
+    this.replay = new RegistryReplay(this, 'Replay', { ...this.withSharedSettings('replay', props), ...wiring });
+    this.capture = new RegistryCapture(this, 'Capture', { ...this.withSharedSettings('capture', props), ...wiring });
     if (props.alarmActions?.length) {
       this.addAlarmAction(...props.alarmActions);
     }
-  }
-
-  /** The echo ledger shared by this region's capture and replay. */
-  get echoLedger(): dynamodb.ITableV2 {
-    return this.replay.echoLedger;
+    this.node.addValidation({ validate: () => pairProblems(this.pairHalf(), this.otherHalves()) });
   }
 
   /** Sends every alarm of the pipeline (capture and replay) to `actions`. */
@@ -168,50 +163,100 @@ export class IotRegistryReplication extends Construct {
   }
 
   private resolveJournal(props: IotRegistryReplicationProps): IReplicationJournal {
-    if (props.existingTable) {
-      const conflicting = (['tableProps', 'ownsJournal', 'tableName', 'encryptionKey', 'peerEncryptionKeyArn'] as const).filter(
-        (p) => props[p] !== undefined,
-      );
-      if (conflicting.length > 0) {
-        throw propError(
-          this,
-          `give either existingTable or ${conflicting.join(', ')}, not both: those describe the journal this construct would create`,
-        );
+    const journalProps = props.journalProps ?? {};
+    if (props.existingJournal) {
+      if (props.journalProps) {
+        throw propError(this, 'give either existingJournal or journalProps, not both: journalProps describes the journal this construct would create');
       }
-      return props.existingTable;
+      if (props.ownsJournal !== undefined) {
+        throw propError(this, 'ownsJournal decides whether this construct creates or imports the journal; remove it when passing existingJournal');
+      }
+      return props.existingJournal;
     }
     if (props.ownsJournal === undefined) {
       throw propError(
         this,
-        'set ownsJournal: true in the region whose stack creates the journal and false in the peer region (or pass existingTable)',
+        'set ownsJournal: true in the region whose stack creates the journal and false in the peer region (or pass existingJournal)',
       );
     }
-    if (props.peerEncryptionKeyArn && !props.encryptionKey) {
-      throw propError(this, 'peerEncryptionKeyArn is only used with encryptionKey');
+    if (journalProps.peerEncryptionKeyArn && !journalProps.encryptionKey) {
+      throw propError(this, 'journalProps.peerEncryptionKeyArn is only used with journalProps.encryptionKey');
     }
-    const tableName = props.tableName ?? DEFAULT_JOURNAL_TABLE_NAME;
+    const tableName = journalProps.tableName ?? DEFAULT_JOURNAL_TABLE_NAME;
     if (!props.ownsJournal) {
-      if (props.tableProps) {
-        throw propError(this, 'tableProps applies only where ownsJournal is true: the peer region creates the table');
-      }
-      if (props.peerEncryptionKeyArn) {
-        throw propError(this, 'peerEncryptionKeyArn applies only where ownsJournal is true');
+      const ownerOnly = (['deletionProtection', 'removalPolicy', 'peerEncryptionKeyArn'] as const).filter((p) => journalProps[p] !== undefined);
+      if (ownerOnly.length > 0) {
+        throw propError(
+          this,
+          `journalProps.${ownerOnly.join(', journalProps.')} applies only where ownsJournal is true: the peer region's stack creates the table and its replicas`,
+        );
       }
       return ReplicationJournal.fromReplica(this, 'Journal', {
         tableName,
         owningRegion: props.peerRegion,
-        encryptionKey: props.encryptionKey,
+        encryptionKey: journalProps.encryptionKey,
       });
     }
-    if (props.encryptionKey && !props.peerEncryptionKeyArn) {
-      throw propError(this, `with encryptionKey, peerEncryptionKeyArn must name the key for the replica in ${props.peerRegion}`);
+    if (journalProps.encryptionKey && !journalProps.peerEncryptionKeyArn) {
+      throw propError(
+        this,
+        `with journalProps.encryptionKey, journalProps.peerEncryptionKeyArn must name the key for the replica in ${props.peerRegion}`,
+      );
     }
     return new ReplicationJournal(this, 'Journal', {
-      ...props.tableProps,
       tableName,
+      deletionProtection: journalProps.deletionProtection,
+      removalPolicy: journalProps.removalPolicy,
       replicaRegions: [props.peerRegion],
-      encryptionKey: props.encryptionKey,
-      replicaKeyArns: props.peerEncryptionKeyArn ? { [props.peerRegion]: props.peerEncryptionKeyArn } : undefined,
+      encryptionKey: journalProps.encryptionKey,
+      replicaKeyArns: journalProps.peerEncryptionKeyArn ? { [props.peerRegion]: journalProps.peerEncryptionKeyArn } : undefined,
     });
+  }
+
+  private resolveEchoLedger(props: IotRegistryReplicationProps): IEchoLedger {
+    if (props.existingEchoLedger) {
+      if (props.echoLedgerProps) {
+        throw propError(this, 'give either existingEchoLedger or echoLedgerProps, not both: echoLedgerProps describes the ledger this construct would create');
+      }
+      return props.existingEchoLedger;
+    }
+    return new EchoLedger(this, 'EchoLedger', {
+      ...props.echoLedgerProps,
+      encryptionKey: props.echoLedgerProps?.encryptionKey ?? props.journalProps?.encryptionKey,
+    });
+  }
+
+  /** A part's options with the pipeline-wide settings filled in; a setting given for both is refused. */
+  private withSharedSettings<P extends 'capture' | 'replay'>(part: P, props: IotRegistryReplicationProps): NonNullable<IotRegistryReplicationProps[P]> {
+    const options: NonNullable<IotRegistryReplicationProps[P]> = props[part] ?? {};
+    for (const prop of ['metricsNamespace', 'logRetention'] as const) {
+      if (props[prop] !== undefined && options[prop] !== undefined) {
+        throw propError(this, `give either ${prop} (for capture and replay) or ${part}.${prop}, not both`);
+      }
+    }
+    return {
+      ...options,
+      metricsNamespace: options.metricsNamespace ?? props.metricsNamespace,
+      logRetention: options.logRetention ?? props.logRetention,
+    };
+  }
+
+  private pairHalf(): PairHalf {
+    const stack = Stack.of(this);
+    return {
+      path: this.node.path,
+      region: stack.region,
+      account: stack.account,
+      peerRegion: this.peerRegion,
+      tableName: this.journal.tableName,
+      owningRegion: this.journal.owningRegion,
+    };
+  }
+
+  private otherHalves(): PairHalf[] {
+    return this.node.root.node
+      .findAll()
+      .filter((c): c is IotRegistryReplication => c instanceof IotRegistryReplication && c !== this)
+      .map((c) => c.pairHalf());
   }
 }

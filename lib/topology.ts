@@ -1,5 +1,7 @@
+import { Annotations, Aspects, type IAspect, Stack, Token } from 'aws-cdk-lib';
 import { type IConstruct, Node } from 'constructs';
-import { isRegionName } from './private/validate';
+import { editDistance } from './private/edit-distance';
+import { isRegionOrToken, regionHint } from './private/regions';
 
 /** A region's part in the pair. */
 export enum DrRegionRole {
@@ -22,6 +24,7 @@ export interface DrAccounts {
 }
 
 export interface DrTopologyProps {
+  /** The four accounts, as 12-digit strings. */
   readonly accounts: DrAccounts;
   /** Region serving devices while healthy, e.g. 'us-west-2'. */
   readonly primaryRegion: string;
@@ -63,14 +66,19 @@ export class DrTopology {
 
   /**
    * Reads the topology from the context key `iot-dr:topology` (cdk.json `context`, or
-   * `-c iot-dr:topology='<json>'`), falling back to `DrTopology.DEFAULT` when it is not set.
+   * `-c iot-dr:topology='<json>'`), falling back to `DrTopology.DEFAULT` when it is not set. The fallback
+   * adds a warning to the app's first stack, so a forgotten topology does not deploy to placeholder
+   * accounts unnoticed; a context key that looks like a misspelling of `iot-dr:topology` (or any other
+   * `iot-dr:` key) is an error.
    *
    * @param scope the app, or any construct (or construct node) in it
    */
   static fromContext(scope: IConstruct | Node): DrTopology {
     const node = scope instanceof Node ? scope : scope.node;
+    checkContextKeys(node);
     const raw: unknown = node.tryGetContext(DrTopology.CONTEXT_KEY);
     if (raw === undefined) {
+      warnOfPlaceholder(node.root);
       return DrTopology.DEFAULT;
     }
     const where = `context '${DrTopology.CONTEXT_KEY}'`;
@@ -85,9 +93,13 @@ export class DrTopology {
     return new DrTopology(value as DrTopologyProps, where);
   }
 
+  /** The four accounts. */
   readonly accounts: DrAccounts;
+  /** Region serving devices while healthy. */
   readonly primaryRegion: string;
+  /** Region taking over on failure. */
   readonly secondaryRegion: string;
+  /** Domain of the failover records, lower-cased. */
   readonly domainName: string;
 
   /**
@@ -121,8 +133,8 @@ export class DrTopology {
     }
     for (const field of ['primaryRegion', 'secondaryRegion'] as const) {
       const region = props[field];
-      if (typeof region !== 'string' || !isRegionName(region)) {
-        fail(`${field} must be an AWS region name such as "us-west-2", got ${JSON.stringify(region)}`);
+      if (typeof region !== 'string' || Token.isUnresolved(region) || !isRegionOrToken(region)) {
+        fail(`${field} must be an AWS region name such as "us-west-2", got ${JSON.stringify(region)}${regionHint(region, '"')}`);
       }
     }
     if (props.primaryRegion === props.secondaryRegion) {
@@ -156,4 +168,42 @@ export class DrTopology {
   peerOf(role: DrRegionRole): string {
     return role === DrRegionRole.PRIMARY ? this.secondaryRegion : this.primaryRegion;
   }
+}
+
+/** Context keys that look meant for this library but are not `iot-dr:topology`: any `iot-dr:` key, or one at most two edits away. */
+function checkContextKeys(node: Node): void {
+  const keys = Object.keys(node.getAllContext() as Record<string, unknown>);
+  for (const key of keys) {
+    if (key === DrTopology.CONTEXT_KEY) continue;
+    if (key.toLowerCase().startsWith('iot-dr:') || editDistance(key.toLowerCase(), DrTopology.CONTEXT_KEY) <= 2) {
+      throw new Error(
+        `context key '${key}' is not one cdk-iot-dr reads: did you mean '${DrTopology.CONTEXT_KEY}'? ` +
+          '(set it in the "context" of cdk.json, or with -c on the command line)',
+      );
+    }
+  }
+}
+
+const warnedApps = new WeakSet<IConstruct>();
+
+/**
+ * Warns that the placeholder topology is in use. Warnings on the app itself reach no stack's metadata, so
+ * the warning goes to the first stack an aspect meets: `cdk synth` prints it once.
+ */
+function warnOfPlaceholder(root: IConstruct): void {
+  if (warnedApps.has(root)) return;
+  warnedApps.add(root);
+  let warned = false;
+  const aspect: IAspect = {
+    visit(construct: IConstruct): void {
+      if (warned || !Stack.isStack(construct)) return;
+      warned = true;
+      Annotations.of(construct).addWarningV2(
+        'cdk-iot-dr:placeholderTopology',
+        `no '${DrTopology.CONTEXT_KEY}' context is set, so DrTopology.DEFAULT's placeholder accounts (111111111111 to ` +
+          '444444444444) and domain example.com are used: set your topology in the "context" of cdk.json before deploying',
+      );
+    },
+  };
+  Aspects.of(root).add(aspect);
 }

@@ -1,101 +1,31 @@
 import { Annotations, Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as iot from 'aws-cdk-lib/aws-iot';
-import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
-import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import { HANDLER_ENV } from '../../lambda/shared/model';
-import { DEFAULT_METRICS_NAMESPACE, METRIC_NAMES } from '../../lambda/shared/telemetry';
-import type { IReplicationJournal } from './replication-journal';
+import type { RegistryCaptureProps } from './registry-capture-props';
+import {
+  DEFAULT_METRICS_NAMESPACE,
+  DEFAULT_TOMBSTONE_TTL_SECONDS,
+  HANDLER_ENV,
+  METRIC_NAMES,
+  REGISTRY_EVENT_TOPICS,
+  REGISTRY_EVENT_TYPES,
+} from '../../lambda/contract';
 import { acknowledgeCustomResourceProvider, acknowledgeFinding, acknowledgeWildcardResource } from '../private/acknowledge';
 import { HandlerFunction } from '../private/handler-function';
 import { iotResourceArn } from '../private/iot';
 import { checkDuration, checkMetricsNamespace } from '../private/validate';
-
-/** The registry event families capture subscribes to, with the topic filter of each. */
-export const REGISTRY_EVENT_TOPICS = {
-  thing: '$aws/events/thing/+/+',
-  thingType: '$aws/events/thingType/+/+',
-  thingTypeAssociation: '$aws/events/thingTypeAssociation/thing/+/+',
-  thingGroup: '$aws/events/thingGroup/+/+',
-  thingGroupMembership: '$aws/events/thingGroupMembership/thingGroup/+/thing/+/+',
-  thingGroupHierarchy: '$aws/events/thingGroupHierarchy/thingGroup/+/childThingGroup/+/+',
-} as const;
-
-export type RegistryEventFamily = keyof typeof REGISTRY_EVENT_TOPICS;
-
-/** IoT event configuration types capture needs enabled (`UpdateEventConfigurations`). */
-export const REGISTRY_EVENT_TYPES = [
-  'THING',
-  'THING_TYPE',
-  'THING_TYPE_ASSOCIATION',
-  'THING_GROUP',
-  'THING_GROUP_MEMBERSHIP',
-  'THING_GROUP_HIERARCHY',
-] as const;
 
 /** The capture function's timeout; the queue's visibility timeout is six times this, as Lambda advises. */
 const CAPTURE_TIMEOUT = Duration.seconds(30);
 /** SQS's maximum retention: a message kept longer than any tombstone could resurrect what it deleted. */
 const MAX_QUEUE_RETENTION = Duration.days(14);
 const MAX_RECEIVE_COUNT = 5;
-
-export interface RegistryCaptureProps {
-  /** The journal capture writes to (the owned table or this region's replica). */
-  readonly journal: IReplicationJournal;
-
-  /** The echo ledger replay writes in this region; capture reads and clears it. */
-  readonly echoLedger: dynamodb.ITableV2;
-
-  /**
-   * How long a tombstone (a deleted entity's journal item) is kept before DynamoDB's TTL removes it.
-   *
-   * While a tombstone exists, an older event for the same entity cannot bring it back. It must outlive any
-   * message still waiting in a queue, so it is at least a day.
-   *
-   * @default Duration.days(14) - SQS's maximum retention, so even a message redriven from the dead-letter
-   * queue at the last moment cannot resurrect a deleted entity
-   */
-  readonly tombstoneTtl?: Duration;
-
-  /**
-   * CloudWatch namespace of the capture handler's metrics.
-   *
-   * @default 'IotDr'
-   */
-  readonly metricsNamespace?: string;
-
-  /**
-   * Whether to turn on the six registry event types capture listens to (`iot:UpdateEventConfigurations`).
-   *
-   * Deleting the stack leaves them on: other consumers in the account may rely on them, and leaving them
-   * on costs nothing while nobody subscribes. Set to false when the account manages event configurations
-   * elsewhere.
-   *
-   * @default true
-   */
-  readonly enableRegistryEvents?: boolean;
-
-  /**
-   * Customer managed KMS key for the capture queue and its dead-letter queue.
-   *
-   * @default - SQS managed encryption (SSE-SQS)
-   */
-  readonly queueEncryptionKey?: kms.IKey;
-
-  /**
-   * Retention of the capture function's log group.
-   *
-   * @default logs.RetentionDays.THREE_MONTHS - long enough to reconstruct a failover after the fact
-   */
-  readonly logRetention?: logs.RetentionDays;
-}
 
 /**
  * Capture: turns this region's registry events into journal items.
@@ -106,19 +36,24 @@ export interface RegistryCaptureProps {
  * messages a rule could not deliver (its error action) and events the handler finds malformed.
  */
 export class RegistryCapture extends Construct {
+  /** The queue the topic rules send registry events to. */
   readonly queue: sqs.Queue;
+  /** Events that could not be delivered, journaled or interpreted. */
   readonly deadLetterQueue: sqs.Queue;
+  /** The capture function, draining `queue`. */
   readonly function: lambda.Function;
   /** The role IoT rules assume to send to the queues. */
   readonly ruleRole: iam.Role;
-  readonly rules: Record<RegistryEventFamily, iot.CfnTopicRule>;
+  /** One IoT topic rule per registry event family (things, thing types, type associations, groups, memberships, hierarchy). */
+  readonly rules: iot.CfnTopicRule[];
   /** Fires when anything reaches the dead-letter queue. */
   readonly deadLetterAlarm: cloudwatch.Alarm;
+  /** CloudWatch namespace of the capture handler's metrics. */
   readonly metricsNamespace: string;
 
   constructor(scope: Construct, id: string, props: RegistryCaptureProps) {
     super(scope, id);
-    const tombstoneTtl = props.tombstoneTtl ?? MAX_QUEUE_RETENTION;
+    const tombstoneTtl = props.tombstoneTtl ?? Duration.seconds(DEFAULT_TOMBSTONE_TTL_SECONDS);
     checkDuration(this, 'tombstoneTtl', tombstoneTtl, Duration.days(1));
     if (!tombstoneTtl.isUnresolved() && tombstoneTtl.toSeconds() < MAX_QUEUE_RETENTION.toSeconds()) {
       Annotations.of(this).addWarningV2(
@@ -183,20 +118,7 @@ export class RegistryCapture extends Construct {
     );
     props.queueEncryptionKey?.grant(this.ruleRole, 'kms:GenerateDataKey', 'kms:Decrypt');
 
-    const rules: Partial<Record<RegistryEventFamily, iot.CfnTopicRule>> = {};
-    for (const [family, topic] of Object.entries(REGISTRY_EVENT_TOPICS) as [RegistryEventFamily, string][]) {
-      rules[family] = new iot.CfnTopicRule(this, `${family[0].toUpperCase()}${family.slice(1)}EventsRule`, {
-        topicRulePayload: {
-          description: `cdk-iot-dr: capture ${family} registry events for replication`,
-          sql: `SELECT *, topic() AS topic FROM '${topic}'`,
-          awsIotSqlVersion: '2016-03-23',
-          ruleDisabled: false,
-          actions: [{ sqs: { queueUrl: this.queue.queueUrl, roleArn: this.ruleRole.roleArn, useBase64: false } }],
-          errorAction: { sqs: { queueUrl: this.deadLetterQueue.queueUrl, roleArn: this.ruleRole.roleArn, useBase64: false } },
-        },
-      });
-    }
-    this.rules = rules as Record<RegistryEventFamily, iot.CfnTopicRule>;
+    this.rules = Object.entries(REGISTRY_EVENT_TOPICS).map(([family, topic]) => this.topicRule(family, topic));
 
     if (props.enableRegistryEvents ?? true) {
       this.enableRegistryEvents();
@@ -239,23 +161,23 @@ export class RegistryCapture extends Construct {
     this.deadLetterAlarm.addAlarmAction(...actions);
   }
 
+  /** `SELECT *, topic() AS topic FROM '<topic>'` into the queue; what the queue refuses into the dead-letter queue. */
+  private topicRule(family: string, topic: string): iot.CfnTopicRule {
+    return new iot.CfnTopicRule(this, `${family[0].toUpperCase()}${family.slice(1)}EventsRule`, {
+      topicRulePayload: {
+        description: `cdk-iot-dr: capture ${family} registry events for replication`,
+        sql: `SELECT *, topic() AS topic FROM '${topic}'`,
+        awsIotSqlVersion: '2016-03-23',
+        ruleDisabled: false,
+        actions: [{ sqs: { queueUrl: this.queue.queueUrl, roleArn: this.ruleRole.roleArn, useBase64: false } }],
+        errorAction: { sqs: { queueUrl: this.deadLetterQueue.queueUrl, roleArn: this.ruleRole.roleArn, useBase64: false } },
+      },
+    });
+  }
+
   private grantCapture(role: iam.Role, props: RegistryCaptureProps): void {
-    const { journal, echoLedger } = props;
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'],
-        resources: [journal.tableArn],
-      }),
-    );
-    // Cascading deletes find dependents through the `byRef` index.
-    role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['dynamodb:Query'], resources: [journal.refIndexArn] }));
-    // Clearing the ledger after a genuine change deletes the entry, or updates it when replay recorded since.
-    role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['dynamodb:GetItem', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem'],
-        resources: [echoLedger.tableArn],
-      }),
-    );
+    props.journal.grantCaptureWrite(role);
+    props.echoLedger.grantCheckAndClear(role);
     // Malformed events go straight to the dead-letter queue; with a customer key, SendMessage needs the key too.
     role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.deadLetterQueue.queueArn] }));
     props.queueEncryptionKey?.grant(role, 'kms:GenerateDataKey', 'kms:Decrypt');
@@ -267,8 +189,6 @@ export class RegistryCapture extends Construct {
     role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['iot:DescribeThing', 'iot:ListThingGroupsForThing'], resources: [things] }));
     role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['iot:DescribeThingGroup'], resources: [groups] }));
     role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['iot:DescribeThingType'], resources: [types] }));
-    journal.encryptionKey?.grantEncryptDecrypt(role);
-    echoLedger.encryptionKey?.grantDecrypt(role);
     acknowledgeWildcardResource(role, things, 'Capture reads any thing named by a registry event; thing names are not known at deploy time.');
     acknowledgeWildcardResource(role, groups, 'Capture reads any thing group named by a registry event; group names are not known at deploy time.');
     acknowledgeWildcardResource(role, types, 'Capture reads any thing type named by a registry event; type names are not known at deploy time.');

@@ -1,9 +1,35 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
-import { Construct } from 'constructs';
-import { ECHO_ATTR } from '../../lambda/shared/model';
+import type { Construct, IConstruct } from 'constructs';
+import { EchoLedgerBase } from './journal-base';
+import { ECHO_ATTR } from '../../lambda/contract';
 import { checkTableName } from '../private/validate';
+
+/**
+ * The echo ledger as capture and replay use it: created here (`new EchoLedger`) or an existing table
+ * with the same layout (`EchoLedger.fromTable`).
+ */
+export interface IEchoLedger extends IConstruct {
+  /** The ledger's table. */
+  readonly table: dynamodb.ITableV2;
+  /** Physical name of the table (the handlers' `ECHO_LEDGER_TABLE_NAME`). */
+  readonly tableName: string;
+  /** ARN of the table. */
+  readonly tableArn: string;
+  /** The customer managed key encrypting the table, when there is one. */
+  readonly encryptionKey?: kms.IKey;
+
+  /** Lets `grantee` record what it applied, as replay does: read an entity's entry and update it. */
+  grantRecord(grantee: iam.IGrantable): iam.Grant;
+
+  /**
+   * Lets `grantee` recognise echoes and clear entries, as capture does: read an entity's entry, then delete
+   * it, or update it when replay recorded since.
+   */
+  grantCheckAndClear(grantee: iam.IGrantable): iam.Grant;
+}
 
 export interface EchoLedgerProps {
   /**
@@ -16,7 +42,7 @@ export interface EchoLedgerProps {
   /**
    * Customer managed KMS key for the table.
    *
-   * @default - the AWS managed key `aws/dynamodb`
+   * @default - the AWS managed key `aws/dynamodb`, which needs no key policy
    */
   readonly encryptionKey?: kms.IKey;
 
@@ -34,8 +60,19 @@ export interface EchoLedgerProps {
  * journal them as new changes. Keyed `key` (string), TTL on `expiresAt`, point-in-time recovery, KMS
  * encryption, on-demand billing.
  */
-export class EchoLedger extends Construct {
-  readonly table: dynamodb.TableV2;
+export class EchoLedger extends EchoLedgerBase {
+  /**
+   * Uses an existing table as the echo ledger. It must have the ledger's layout: partition key `key`
+   * (string) and TTL on `expiresAt`.
+   */
+  static fromTable(scope: Construct, id: string, table: dynamodb.ITableV2): IEchoLedger {
+    return new ImportedEchoLedger(scope, id, table);
+  }
+
+  readonly table: dynamodb.ITableV2;
+  readonly tableName: string;
+  readonly tableArn: string;
+  readonly encryptionKey?: kms.IKey;
 
   constructor(scope: Construct, id: string, props: EchoLedgerProps = {}) {
     super(scope, id);
@@ -53,5 +90,30 @@ export class EchoLedger extends Construct {
         : dynamodb.TableEncryptionV2.awsManagedKey(),
       removalPolicy: props.removalPolicy ?? RemovalPolicy.DESTROY,
     });
+    this.tableName = this.table.tableName;
+    this.tableArn = this.table.tableArn;
+    this.encryptionKey = props.encryptionKey;
   }
+
+
+}
+
+/** An existing table used as the echo ledger; see `EchoLedger.fromTable`. */
+class ImportedEchoLedger extends EchoLedgerBase {
+  readonly tableName: string;
+  readonly tableArn: string;
+  readonly encryptionKey?: kms.IKey;
+
+  constructor(
+    scope: Construct,
+    id: string,
+    readonly table: dynamodb.ITableV2,
+  ) {
+    super(scope, id);
+    this.tableName = table.tableName;
+    this.tableArn = table.tableArn;
+    this.encryptionKey = table.encryptionKey;
+  }
+
+
 }

@@ -1,24 +1,35 @@
 import { RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
-import * as cr from 'aws-cdk-lib/custom-resources';
-import { Construct, type IConstruct } from 'constructs';
-import { JOURNAL_ATTR, JOURNAL_REF_INDEX } from '../../lambda/shared/model';
-import { acknowledgeCustomResourceProvider } from '../private/acknowledge';
-import { checkTableName, isRegionName, propError } from '../private/validate';
+import type { Construct, IConstruct } from 'constructs';
+import { DEFAULT_JOURNAL_TABLE_NAME } from './defaults';
+import { JournalBase } from './journal-base';
+import { ReplicaJournal } from './replica-journal';
+import { JOURNAL_ATTR, JOURNAL_REF_INDEX } from '../../lambda/contract';
+import { isRegionOrToken, regionHint } from '../private/regions';
+import { checkTableName, propError } from '../private/validate';
 
-/** Table name used when none is given: both regions must agree on it, so it is fixed rather than generated. */
-export const DEFAULT_JOURNAL_TABLE_NAME = 'iot-dr-journal';
+/** What `IReplicationJournal.grantReadItems` allows besides `GetItem`. */
+export interface JournalReadOptions {
+  /**
+   * Whether the grantee may also query the table (read every item of a partition).
+   *
+   * @default false - replaying one entity needs only its own item
+   */
+  readonly query?: boolean;
+}
 
 /**
  * The replication journal as the other constructs use it, whether this stack owns the global table
  * (`new ReplicationJournal`) or holds one of its replicas (`ReplicationJournal.fromReplica`).
  */
 export interface IReplicationJournal extends IConstruct {
-  /** The table in this stack's region (the owned table or the local replica), for IAM grants. */
+  /** The table in this stack's region (the owned table or the local replica). */
   readonly table: dynamodb.ITableV2;
+  /** Physical table name, the same in every region. */
   readonly tableName: string;
+  /** ARN of the table in this stack's region. */
   readonly tableArn: string;
   /** ARN of the `byRef` global secondary index in this region. */
   readonly refIndexArn: string;
@@ -28,10 +39,29 @@ export interface IReplicationJournal extends IConstruct {
   readonly owningRegion: string;
   /** The customer managed key encrypting this region's replica, when there is one. */
   readonly encryptionKey?: kms.IKey;
+
+  /**
+   * Lets `grantee` journal changes as capture does: read an item, write it conditionally, query a
+   * partition and the `byRef` index (cascading deletes find dependents through it).
+   */
+  grantCaptureWrite(grantee: iam.IGrantable): iam.Grant;
+
+  /** Lets `grantee` read items by key (and query partitions, with `options.query`). */
+  grantReadItems(grantee: iam.IGrantable, options?: JournalReadOptions): iam.Grant;
+
+  /** Lets `grantee` read this region's stream (an EventBridge Pipe, a Lambda event source). */
+  grantStreamRead(grantee: iam.IGrantable): iam.Grant;
 }
 
-/** Journal settings that users may override wherever the journal is created for them. */
+/** Journal settings the two regions of a pair share; the owning region applies them to the global table. */
 export interface ReplicationJournalOptions {
+  /**
+   * Physical table name, identical in every region.
+   *
+   * @default 'iot-dr-journal' - deterministic, so a replica region finds it without cross-region exports
+   */
+  readonly tableName?: string;
+
   /**
    * Whether DynamoDB refuses to delete the table (every replica).
    *
@@ -48,32 +78,23 @@ export interface ReplicationJournalOptions {
 }
 
 export interface ReplicationJournalProps extends ReplicationJournalOptions {
-  /**
-   * Regions that hold a replica, besides this stack's region.
-   */
+  /** Regions that hold a replica, besides this stack's region. */
   readonly replicaRegions: string[];
-
-  /**
-   * Physical table name, identical in every region.
-   *
-   * @default 'iot-dr-journal' - deterministic, so a replica region finds it without cross-region exports
-   */
-  readonly tableName?: string;
 
   /**
    * Customer managed KMS key for the table in this region.
    *
-   * @default - the AWS managed key `aws/dynamodb` in every region
+   * @default - the AWS managed key `aws/dynamodb` in every region, which needs no key policy
    */
   readonly encryptionKey?: kms.IKey;
 
   /**
-   * ARN of the customer managed key to use in each replica region (required with `encryptionKey`: a KMS
-   * key lives in one region).
+   * ARN of the customer managed key to use in each replica region, by region (required with
+   * `encryptionKey`: a KMS key lives in one region).
    *
-   * @default - none; only allowed without `encryptionKey`
+   * @default - none; only allowed without `encryptionKey`, as DynamoDB encrypts every replica alike
    */
-  readonly replicaKeyArns?: Record<string, string>;
+  readonly replicaKeyArns?: { [region: string]: string };
 }
 
 /** How a replica region refers to the journal owned by another region's stack. */
@@ -81,7 +102,7 @@ export interface ReplicaJournalAttributes {
   /**
    * Physical table name, as given to the owning `ReplicationJournal`.
    *
-   * @default 'iot-dr-journal'
+   * @default 'iot-dr-journal' - the owning journal's default
    */
   readonly tableName?: string;
 
@@ -91,7 +112,7 @@ export interface ReplicaJournalAttributes {
   /**
    * The customer managed key encrypting the replica in this region.
    *
-   * @default - the replica uses the AWS managed key
+   * @default - the replica uses the AWS managed key, as it must when the owner does
    */
   readonly encryptionKey?: kms.IKey;
 }
@@ -105,7 +126,10 @@ export interface ReplicaJournalAttributes {
  * The stack that creates it owns the `AWS::DynamoDB::GlobalTable`; every other region imports its replica
  * with `ReplicationJournal.fromReplica`.
  */
-export class ReplicationJournal extends Construct implements IReplicationJournal {
+export class ReplicationJournal extends JournalBase {
+  /** Table name used when none is given: both regions must agree on it, so it is fixed rather than generated. */
+  static readonly DEFAULT_TABLE_NAME = DEFAULT_JOURNAL_TABLE_NAME;
+
   /**
    * Imports the replica of a journal owned by another region's stack.
    *
@@ -120,7 +144,7 @@ export class ReplicationJournal extends Construct implements IReplicationJournal
     return new ReplicaJournal(scope, id, attrs);
   }
 
-  readonly table: dynamodb.TableV2;
+  readonly table: dynamodb.ITableV2;
   readonly tableName: string;
   readonly tableArn: string;
   readonly refIndexArn: string;
@@ -179,6 +203,9 @@ export class ReplicationJournal extends Construct implements IReplicationJournal
     this.owningRegion = region;
     this.encryptionKey = props.encryptionKey;
   }
+
+
+
 }
 
 function validateReplicaRegions(scope: IConstruct, region: string, replicaRegions: string[]): void {
@@ -187,8 +214,8 @@ function validateReplicaRegions(scope: IConstruct, region: string, replicaRegion
   }
   const seen = new Set<string>();
   for (const r of replicaRegions) {
-    if (Token.isUnresolved(r) || !isRegionName(r)) {
-      throw propError(scope, `replicaRegions must hold literal region names such as 'us-east-1', got '${r}'`);
+    if (Token.isUnresolved(r) || !isRegionOrToken(r)) {
+      throw propError(scope, `replicaRegions must hold literal region names such as 'us-east-1', got '${r}'${Token.isUnresolved(r) ? '' : regionHint(r)}`);
     }
     if (r === region) {
       throw propError(scope, `replicaRegions must not include this stack's own region '${region}'`);
@@ -197,65 +224,5 @@ function validateReplicaRegions(scope: IConstruct, region: string, replicaRegion
       throw propError(scope, `replicaRegions lists '${r}' twice`);
     }
     seen.add(r);
-  }
-}
-
-/** A replica of a journal owned elsewhere; see `ReplicationJournal.fromReplica`. */
-class ReplicaJournal extends Construct implements IReplicationJournal {
-  readonly table: dynamodb.ITableV2;
-  readonly tableName: string;
-  readonly tableArn: string;
-  readonly refIndexArn: string;
-  readonly streamArn: string;
-  readonly owningRegion: string;
-  readonly encryptionKey?: kms.IKey;
-
-  constructor(scope: Construct, id: string, attrs: ReplicaJournalAttributes) {
-    super(scope, id);
-    const stack = Stack.of(this);
-    const tableName = attrs.tableName ?? DEFAULT_JOURNAL_TABLE_NAME;
-    checkTableName(this, 'tableName', tableName);
-    if (!Token.isUnresolved(attrs.owningRegion) && !isRegionName(attrs.owningRegion)) {
-      throw propError(this, `owningRegion must be a region name such as 'us-west-2', got '${attrs.owningRegion}'`);
-    }
-    if (!Token.isUnresolved(stack.region) && attrs.owningRegion === stack.region) {
-      throw propError(
-        this,
-        `owningRegion '${attrs.owningRegion}' is this stack's own region: create the journal here with new ReplicationJournal instead of importing a replica`,
-      );
-    }
-
-    this.tableName = tableName;
-    this.tableArn = stack.formatArn({ service: 'dynamodb', resource: 'table', resourceName: tableName });
-    this.refIndexArn = `${this.tableArn}/index/${JOURNAL_REF_INDEX}`;
-    this.owningRegion = attrs.owningRegion;
-    this.encryptionKey = attrs.encryptionKey;
-
-    const describe: cr.AwsSdkCall = {
-      service: 'DynamoDB',
-      action: 'describeTable',
-      parameters: { TableName: tableName },
-      // The whole response can exceed the 4 KB custom resource limit (replicas, indexes): keep one field.
-      outputPaths: ['Table.LatestStreamArn'],
-      physicalResourceId: cr.PhysicalResourceId.fromResponse('Table.LatestStreamArn'),
-    };
-    const lookup = new cr.AwsCustomResource(this, 'StreamArnLookup', {
-      resourceType: 'Custom::IotDrReplicaStreamArn',
-      onCreate: describe,
-      onUpdate: describe,
-      policy: cr.AwsCustomResourcePolicy.fromStatements([
-        new iam.PolicyStatement({ actions: ['dynamodb:DescribeTable'], resources: [this.tableArn] }),
-      ]),
-      installLatestAwsSdk: false,
-    });
-    this.streamArn = lookup.getResponseField('Table.LatestStreamArn');
-    acknowledgeCustomResourceProvider(this);
-
-    this.table = dynamodb.TableV2.fromTableAttributes(this, 'Table', {
-      tableName,
-      tableStreamArn: this.streamArn,
-      encryptionKey: attrs.encryptionKey,
-      globalIndexes: [JOURNAL_REF_INDEX],
-    });
   }
 }

@@ -4,13 +4,15 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { acknowledgeFinding } from './acknowledge';
-import { type HandlerName, handlerCode } from '../lambda-assets';
+import { handlerEntry } from './lambda-assets';
+import type { HandlerId } from '../../lambda/contract';
 
 /** Log retention the library uses unless told otherwise. */
 export const DEFAULT_LOG_RETENTION = logs.RetentionDays.THREE_MONTHS;
 
 export interface HandlerFunctionProps {
-  readonly handler: HandlerName;
+  /** Which of the library's entry points (`HANDLERS` in lambda/contract) the function runs. */
+  readonly handler: HandlerId;
   readonly description: string;
   readonly environment: Record<string, string>;
   readonly timeout: Duration;
@@ -36,15 +38,16 @@ export class HandlerFunction extends Construct {
     });
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      description: `Runs the ${props.handler} handler: ${props.description}`,
+      description: `Runs the ${kebab(props.handler)} handler: ${props.description}`,
     });
     this.logGroup.grantWrite(this.role);
+    const entry = handlerEntry(props.handler);
     this.function = new lambda.Function(this, 'Function', {
       description: props.description,
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
-      handler: 'index.handler',
-      code: handlerCode(props.handler),
+      handler: entry.handler,
+      code: entry.code,
       role: this.role,
       logGroup: this.logGroup,
       tracing: lambda.Tracing.ACTIVE,
@@ -64,4 +67,9 @@ export class HandlerFunction extends Construct {
         'never changes the runtime under tested code; Lambda supports Node.js 22 until 2027.',
     );
   }
+}
+
+/** `replayThingType` → `replay-thing-type`: the handler's name as role descriptions have always shown it. */
+function kebab(id: string): string {
+  return id.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }

@@ -1,16 +1,17 @@
 import { Duration, Token } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
+import { isRegionOrToken, regionHint } from './regions';
 
 /** An error a user can hit at synth time: names the construct path, then what to change. */
 export function propError(scope: IConstruct, message: string): Error {
   return new Error(`${scope.node.path}: ${message}`);
 }
 
-/** AWS region names: `us-west-2`, `ap-southeast-1`, `us-gov-west-1`, `cn-north-1`, `eu-isoe-west-1`. */
-const REGION = /^[a-z]{2}(-(gov|iso[a-z]?))?-[a-z]+-\d{1,2}$/;
-
-export function isRegionName(value: string): boolean {
-  return REGION.test(value);
+/** Throws unless `value` is a region aws-cdk-lib knows (or a token); suggests the closest one. */
+export function checkRegion(scope: IConstruct, prop: string, value: string, example: string): void {
+  if (!isRegionOrToken(value)) {
+    throw propError(scope, `${prop} must be a region name such as '${example}', got '${value}'${regionHint(value)}`);
+  }
 }
 
 /** DynamoDB table names: 3 to 255 characters of letters, digits, '_', '-' and '.'. */

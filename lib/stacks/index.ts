@@ -1,5 +1,6 @@
-export * from './dr-stack-props';
-export * from './command-control-stack';
-export * from './data-analytics-stack';
-export * from './iot-services-stack';
-export * from './shared-services-stack';
+export type { DrStackProps } from './dr-stack-props';
+export { CommandControlStack } from './command-control-stack';
+export { DataAnalyticsStack } from './data-analytics-stack';
+export { IotServicesStack, type IotServicesStackProps } from './iot-services-stack';
+export type { PerRegionReplicationSettings, RegionalReplicationSettings, RegistryReplicationOptions } from './replication-settings';
+export { SharedServicesStack } from './shared-services-stack';

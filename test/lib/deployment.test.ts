@@ -1,5 +1,8 @@
-import type { Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { testApp } from './helpers';
 import { DrTopology, IotDrDeployment } from '../../lib';
 
@@ -55,7 +58,7 @@ describe('IotDrDeployment', () => {
     const custom = new IotDrDeployment(app, 'Platform', {
       topology: DrTopology.DEFAULT,
       stackNamePrefix: 'fleet-dr',
-      registryReplication: { tableName: 'fleet-journal', metricsNamespace: 'Fleet' },
+      registryReplication: { journalProps: { tableName: 'fleet-journal' }, metricsNamespace: 'Fleet' },
     });
     expect(custom.iotServices.primary.stackName).toBe('fleet-dr-IotServices-us-west-2');
     const template = Template.fromStack(custom.iotServices.primary);
@@ -63,3 +66,108 @@ describe('IotDrDeployment', () => {
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { Namespace: 'Fleet' });
   });
 });
+
+describe('IotDrDeployment per-region settings', () => {
+  const KEYS = {
+    primary: 'arn:aws:kms:us-west-2:222222222222:key/primary-key',
+    secondary: 'arn:aws:kms:us-east-1:222222222222:key/secondary-key',
+  };
+  const TOPICS = {
+    primary: 'arn:aws:sns:us-west-2:222222222222:iot-dr-alarms',
+    secondary: 'arn:aws:sns:us-east-1:222222222222:iot-dr-alarms',
+  };
+  let deployment: IotDrDeployment;
+  let primary: Template;
+  let secondary: Template;
+
+  beforeAll(() => {
+    deployment = new IotDrDeployment(testApp(), 'IotDr', {
+      topology: DrTopology.DEFAULT,
+      regionalReplication: {
+        primary: { encryptionKeyArn: KEYS.primary, alarmTopicArn: TOPICS.primary },
+        secondary: { encryptionKeyArn: KEYS.secondary, alarmTopicArn: TOPICS.secondary },
+      },
+    });
+    primary = Template.fromStack(deployment.iotServices.primary);
+    secondary = Template.fromStack(deployment.iotServices.secondary);
+  });
+
+  it("encrypts the journal with each region's key, the primary naming the secondary's for the replica it creates", () => {
+    primary.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+      TableName: 'iot-dr-journal',
+      Replicas: Match.arrayWith([
+        Match.objectLike({ Region: 'us-east-1', SSESpecification: { KMSMasterKeyId: KEYS.secondary } }),
+        Match.objectLike({ Region: 'us-west-2', SSESpecification: { KMSMasterKeyId: KEYS.primary } }),
+      ]),
+    });
+    // Only the replica the primary creates names the secondary's key; the secondary never sees the primary's.
+    expect(JSON.stringify(primary.toJSON()).match(/key\/secondary-key/g)).toHaveLength(1);
+    expect(JSON.stringify(secondary.toJSON())).not.toContain('primary-key');
+  });
+
+  it("encrypts each region's echo ledger and queues with that region's key", () => {
+    for (const [template, key] of [
+      [primary, KEYS.primary],
+      [secondary, KEYS.secondary],
+    ] as const) {
+      template.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+        KeySchema: [{ AttributeName: 'key', KeyType: 'HASH' }],
+        Replicas: [Match.objectLike({ SSESpecification: { KMSMasterKeyId: key } })],
+      });
+      template.resourcePropertiesCountIs('AWS::SQS::Queue', { KmsMasterKeyId: key }, 3);
+    }
+  });
+
+  it("sends each region's alarms to that region's topic", () => {
+    for (const [template, topic] of [
+      [primary, TOPICS.primary],
+      [secondary, TOPICS.secondary],
+    ] as const) {
+      const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
+      expect(alarms).toHaveLength(3);
+      for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([topic]);
+    }
+  });
+
+  it('still lets a topic created in a stack receive its alarms afterwards', () => {
+    const custom = new IotDrDeployment(testApp(), 'IotDr', { topology: DrTopology.DEFAULT });
+    const stack = custom.iotServices.primary;
+    const topic = new sns.Topic(stack, 'Alarms');
+    stack.registryReplication.addAlarmAction(new cloudwatchActions.SnsAction(topic));
+    const alarms = Object.values(Template.fromStack(stack).findResources('AWS::CloudWatch::Alarm'));
+    expect(alarms).toHaveLength(3);
+    for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^Alarms/) }]);
+    Template.fromStack(custom.iotServices.secondary).resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { AlarmActions: Match.anyValue() }, 0);
+  });
+
+  it.each<[string, object, RegExp]>([
+    [
+      'a key in one region only',
+      { primary: { encryptionKeyArn: KEYS.primary } },
+      /IotDr\/IotServicesPrimary: regionalReplication.primary.encryptionKeyArn is set but regionalReplication.secondary.encryptionKeyArn is not/,
+    ],
+    [
+      'a key of the other region',
+      { primary: { encryptionKeyArn: KEYS.secondary }, secondary: { encryptionKeyArn: KEYS.secondary } },
+      /regionalReplication.primary.encryptionKeyArn names a resource in 'us-east-1', but the primary region is 'us-west-2'/,
+    ],
+    [
+      'a topic of the other region',
+      { secondary: { alarmTopicArn: TOPICS.primary } },
+      /IotDr\/IotServicesSecondary: regionalReplication.secondary.alarmTopicArn names a resource in 'us-west-2', but the secondary region is 'us-east-1'/,
+    ],
+    ['something else than a key', { primary: { encryptionKeyArn: TOPICS.primary }, secondary: { encryptionKeyArn: KEYS.secondary } }, /must be an ARN of kms, got one of 'sns'/],
+  ])('rejects %s', (_what, regionalReplication, message) => {
+    expect(() => new IotDrDeployment(testApp(), 'IotDr', { topology: DrTopology.DEFAULT, regionalReplication })).toThrow(message);
+  });
+
+  it('refuses a KMS key object among the settings both regions share', () => {
+    const app = testApp();
+    const keyStack = new Stack(app, 'Keys', { env: { account: '222222222222', region: 'us-west-2' } });
+    const key = new kms.Key(keyStack, 'Key');
+    expect(() => new IotDrDeployment(app, 'IotDr', { topology: DrTopology.DEFAULT, registryReplication: { replay: { queueEncryptionKey: key } } })).toThrow(
+      /registryReplication.replay.queueEncryptionKey cannot be set: these settings apply to both regions.*regionalReplication.primary.encryptionKeyArn/,
+    );
+  });
+});
+

@@ -1,10 +1,12 @@
-import { Duration, type Stack } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { IotRegistryReplication, type IotRegistryReplicationProps, ReplicationJournal } from '../../../lib';
-import { PRIMARY, SECONDARY, getAtt, ref, stackIn } from '../helpers';
+import { EchoLedger, IotRegistryReplication, type IotRegistryReplicationProps, ReplicationJournal } from '../../lib';
+import { ACCOUNT, PRIMARY, SECONDARY, getAtt, ref, stackIn, testApp } from './helpers';
 
 describe('IotRegistryReplication', () => {
   describe('in the region that owns the journal', () => {
@@ -18,7 +20,7 @@ describe('IotRegistryReplication', () => {
       replication = new IotRegistryReplication(stack, 'Replication', {
         peerRegion: SECONDARY,
         ownsJournal: true,
-        tombstoneTtl: Duration.days(20),
+        capture: { tombstoneTtl: Duration.days(20) },
         metricsNamespace: 'Fleet',
         alarmActions: [new cloudwatchActions.SnsAction(topic)],
       });
@@ -36,11 +38,13 @@ describe('IotRegistryReplication', () => {
     it('wires capture and replay to the same journal and echo ledger', () => {
       expect(replication.capture.node.scope).toBe(replication);
       expect(replication.echoLedger).toBe(replication.replay.echoLedger);
+      expect(replication.echoLedger).toBeInstanceOf(EchoLedger);
+      expect(replication.echoLedger.node.scope).toBe(replication);
       template.hasResourceProperties('AWS::Pipes::Pipe', { Source: getAtt(replication.journal.node.defaultChild!, 'StreamArn') });
       template.hasResourceProperties('AWS::Lambda::Function', {
         Environment: {
           Variables: Match.objectLike({
-            ECHO_LEDGER_TABLE_NAME: ref(replication.echoLedger),
+            ECHO_LEDGER_TABLE_NAME: ref(replication.echoLedger.table),
             TOMBSTONE_TTL_SECONDS: String(20 * 24 * 3600),
             METRICS_NAMESPACE: 'Fleet',
           }),
@@ -62,7 +66,7 @@ describe('IotRegistryReplication', () => {
 
     beforeAll(() => {
       const stack = stackIn(SECONDARY);
-      new IotRegistryReplication(stack, 'Replication', { peerRegion: PRIMARY, ownsJournal: false, tableName: 'fleet-journal' });
+      new IotRegistryReplication(stack, 'Replication', { peerRegion: PRIMARY, ownsJournal: false, journalProps: { tableName: 'fleet-journal' } });
       template = Template.fromStack(stack);
     });
 
@@ -82,7 +86,7 @@ describe('IotRegistryReplication', () => {
   it('uses an existing journal as it is', () => {
     const stack = stackIn(SECONDARY);
     const journal = ReplicationJournal.fromReplica(stack, 'Existing', { owningRegion: PRIMARY });
-    const replication = new IotRegistryReplication(stack, 'Replication', { peerRegion: PRIMARY, existingTable: journal });
+    const replication = new IotRegistryReplication(stack, 'Replication', { peerRegion: PRIMARY, existingJournal: journal });
     expect(replication.journal).toBe(journal);
     Template.fromStack(stack).resourceCountIs('Custom::IotDrReplicaStreamArn', 1);
   });
@@ -94,8 +98,7 @@ describe('IotRegistryReplication', () => {
     new IotRegistryReplication(stack, 'Replication', {
       peerRegion: SECONDARY,
       ownsJournal: true,
-      encryptionKey: key,
-      peerEncryptionKeyArn: peerKey,
+      journalProps: { encryptionKey: key, peerEncryptionKeyArn: peerKey },
     });
     const template = Template.fromStack(stack);
     template.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
@@ -109,15 +112,43 @@ describe('IotRegistryReplication', () => {
     );
   });
 
-  const existing = () => ({}) as NonNullable<IotRegistryReplicationProps['existingTable']>;
+  const existing = () => ({}) as NonNullable<IotRegistryReplicationProps['existingJournal']>;
   it.each<[string, Partial<IotRegistryReplicationProps>, RegExp]>([
-    ['existingTable with tableProps', { existingTable: existing(), tableProps: {} }, /give either existingTable or tableProps, not both/],
-    ['existingTable with a table name', { existingTable: existing(), tableName: 'x-journal' }, /give either existingTable or tableName, not both/],
-    ['neither ownsJournal nor existingTable', {}, /set ownsJournal: true in the region whose stack creates the journal/],
-    ['tableProps in the peer region', { ownsJournal: false, tableProps: {} }, /tableProps applies only where ownsJournal is true/],
+    [
+      'existingJournal with journalProps',
+      { existingJournal: existing(), journalProps: { tableName: 'x-journal' } },
+      /Test-us-west-2\/Replication: give either existingJournal or journalProps, not both/,
+    ],
+    ['existingJournal with ownsJournal', { existingJournal: existing(), ownsJournal: true }, /remove it when passing existingJournal/],
+    [
+      'existingEchoLedger with echoLedgerProps',
+      { ownsJournal: true, existingEchoLedger: {} as any, echoLedgerProps: {} },
+      /give either existingEchoLedger or echoLedgerProps, not both/,
+    ],
+    ['neither ownsJournal nor existingJournal', {}, /set ownsJournal: true in the region whose stack creates the journal/],
+    [
+      'owner-only journal settings in the peer region',
+      { ownsJournal: false, journalProps: { deletionProtection: false, removalPolicy: RemovalPolicy.DESTROY } },
+      /journalProps.deletionProtection, journalProps.removalPolicy applies only where ownsJournal is true/,
+    ],
     ['the own region as peer', { ownsJournal: true, peerRegion: PRIMARY }, /peerRegion must differ from this stack's region 'us-west-2'/],
     ['a malformed peer region', { ownsJournal: true, peerRegion: 'east' }, /peerRegion must be a region name such as 'us-east-1', got 'east'/],
-    ['a peer key without a key', { ownsJournal: true, peerEncryptionKeyArn: 'arn' }, /peerEncryptionKeyArn is only used with encryptionKey/],
+    ['a misspelt peer region', { ownsJournal: true, peerRegion: 'us-esat-1' }, /peerRegion must be a region name such as 'us-east-1', got 'us-esat-1'; did you mean 'us-east-1'\?/],
+    [
+      'a peer key without a key',
+      { ownsJournal: true, journalProps: { peerEncryptionKeyArn: 'arn' } },
+      /journalProps.peerEncryptionKeyArn is only used with journalProps.encryptionKey/,
+    ],
+    [
+      'a namespace for the pipeline and for a part',
+      { ownsJournal: true, metricsNamespace: 'Fleet', replay: { metricsNamespace: 'Other' } },
+      /give either metricsNamespace \(for capture and replay\) or replay.metricsNamespace, not both/,
+    ],
+    [
+      'a log retention for the pipeline and for a part',
+      { ownsJournal: true, logRetention: logs.RetentionDays.ONE_YEAR, capture: { logRetention: logs.RetentionDays.ONE_DAY }, replay: { logRetention: logs.RetentionDays.ONE_DAY } },
+      /give either logRetention \(for capture and replay\) or replay.logRetention, not both/,
+    ],
   ])('rejects %s', (_what, props, message) => {
     const stack = stackIn(PRIMARY);
     expect(() => new IotRegistryReplication(stack, 'Replication', { peerRegion: SECONDARY, ...props })).toThrow(message);
@@ -126,8 +157,123 @@ describe('IotRegistryReplication', () => {
   it('needs the peer key when the owner uses a customer managed key', () => {
     const stack = stackIn(PRIMARY);
     const key = new kms.Key(stack, 'Key');
-    expect(() => new IotRegistryReplication(stack, 'Replication', { peerRegion: SECONDARY, ownsJournal: true, encryptionKey: key })).toThrow(
-      /Test-us-west-2\/Replication: with encryptionKey, peerEncryptionKeyArn must name the key for the replica in us-east-1/,
+    expect(
+      () => new IotRegistryReplication(stack, 'Replication', { peerRegion: SECONDARY, ownsJournal: true, journalProps: { encryptionKey: key } }),
+    ).toThrow(/Test-us-west-2\/Replication: with journalProps.encryptionKey, journalProps.peerEncryptionKeyArn must name the key for the replica in us-east-1/);
+  });
+
+  it("reaches every part's settings: journal, echo ledger, capture and replay", () => {
+    const stack = stackIn(PRIMARY);
+    const key = new kms.Key(stack, 'Key');
+    const replication = new IotRegistryReplication(stack, 'Replication', {
+      peerRegion: SECONDARY,
+      ownsJournal: true,
+      journalProps: { tableName: 'fleet-journal', deletionProtection: false, removalPolicy: RemovalPolicy.DESTROY },
+      echoLedgerProps: { tableName: 'fleet-echoes' },
+      capture: { queueEncryptionKey: key, enableRegistryEvents: false, logRetention: logs.RetentionDays.ONE_YEAR },
+      replay: { batchSize: 20, handlerTimeout: Duration.seconds(10), echoTtl: Duration.minutes(30), queueEncryptionKey: key, dashboard: true },
+    });
+    const template = Template.fromStack(stack);
+    template.hasResource('AWS::DynamoDB::GlobalTable', {
+      DeletionPolicy: 'Delete',
+      Properties: Match.objectLike({ TableName: 'fleet-journal', Replicas: Match.arrayWith([Match.objectLike({ DeletionProtectionEnabled: false })]) }),
+    });
+    template.hasResourceProperties('AWS::DynamoDB::GlobalTable', { TableName: 'fleet-echoes' });
+    template.resourcePropertiesCountIs('AWS::SQS::Queue', { KmsMasterKeyId: getAtt(key, 'Arn') }, 3);
+    template.resourceCountIs('Custom::IotDrRegistryEventConfigurations', 0);
+    template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 365 });
+    template.hasResourceProperties('AWS::Pipes::Pipe', { SourceParameters: { DynamoDBStreamParameters: Match.objectLike({ BatchSize: 20 }) } });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Handler: 'index.replayThing',
+      Timeout: 10,
+      Environment: { Variables: Match.objectLike({ ECHO_TTL_SECONDS: '1800' }) },
+    });
+    template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    expect(replication.peerRegion).toBe(SECONDARY);
+  });
+
+  it('encrypts the echo ledger with its own key when given one', () => {
+    const stack = stackIn(PRIMARY);
+    const journalKey = new kms.Key(stack, 'JournalKey');
+    const ledgerKey = new kms.Key(stack, 'LedgerKey');
+    const replication = new IotRegistryReplication(stack, 'Replication', {
+      peerRegion: SECONDARY,
+      ownsJournal: true,
+      journalProps: { encryptionKey: journalKey, peerEncryptionKeyArn: `arn:aws:kms:${SECONDARY}:222222222222:key/peer` },
+      echoLedgerProps: { encryptionKey: ledgerKey },
+    });
+    expect(replication.echoLedger.encryptionKey).toBe(ledgerKey);
+    expect(replication.journal.encryptionKey).toBe(journalKey);
+  });
+
+  it('uses an existing echo ledger as it is', () => {
+    const stack = stackIn(PRIMARY);
+    const ledger = EchoLedger.fromTable(stack, 'Ledger', dynamodb.TableV2.fromTableName(stack, 'LedgerTable', 'shared-echoes'));
+    const replication = new IotRegistryReplication(stack, 'Replication', { peerRegion: SECONDARY, ownsJournal: true, existingEchoLedger: ledger });
+    expect(replication.echoLedger).toBe(ledger);
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::DynamoDB::GlobalTable', 1);
+    template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ ECHO_LEDGER_TABLE_NAME: 'shared-echoes' }) } });
+  });
+});
+
+describe('IotRegistryReplication pairs in one app', () => {
+  type Half = Partial<IotRegistryReplicationProps>;
+
+  /** Both halves in one app; returns what synthesis reports. */
+  function synthPair(primary: Half & { region?: string }, secondary: Half & { region?: string }): string | undefined {
+    const app = testApp();
+    const a = new Stack(app, 'Primary', { env: { account: ACCOUNT, region: primary.region ?? PRIMARY } });
+    const b = new Stack(app, 'Secondary', { env: { account: ACCOUNT, region: secondary.region ?? SECONDARY } });
+    const { region: _a, ...aProps } = primary;
+    const { region: _b, ...bProps } = secondary;
+    new IotRegistryReplication(a, 'Replication', { peerRegion: SECONDARY, ownsJournal: true, ...aProps });
+    new IotRegistryReplication(b, 'Replication', { peerRegion: PRIMARY, ownsJournal: false, ...bProps });
+    try {
+      app.synth();
+      return undefined;
+    } catch (err) {
+      return (err as Error).message;
+    }
+  }
+
+  it('accepts two halves that fit', () => {
+    expect(synthPair({}, {})).toBeUndefined();
+  });
+
+  it('refuses two owners, naming both constructs', () => {
+    expect(synthPair({}, { ownsJournal: true })).toMatch(
+      /Primary\/Replication and its peer Secondary\/Replication both own the journal \(ownsJournal: true\).*set ownsJournal: false in the other/,
     );
+  });
+
+  it('refuses a pair with no owner', () => {
+    expect(synthPair({ ownsJournal: false }, {})).toMatch(/neither Primary\/Replication nor its peer Secondary\/Replication owns the journal/);
+  });
+
+  it('refuses different table names', () => {
+    expect(synthPair({ journalProps: { tableName: 'a-journal' } }, { journalProps: { tableName: 'b-journal' } })).toMatch(
+      /Primary\/Replication uses journal table 'a-journal' and its peer Secondary\/Replication uses 'b-journal'/,
+    );
+  });
+
+  it('refuses peers that do not name each other', () => {
+    expect(synthPair({}, { peerRegion: 'eu-west-1' })).toMatch(
+      /Primary\/Replication \(in us-west-2\) has peerRegion 'us-east-1', but Secondary\/Replication there has peerRegion 'eu-west-1': the two halves of a pair must name each other's region/,
+    );
+  });
+
+  it('reports a shared problem once', () => {
+    const message = synthPair({}, { ownsJournal: true })!;
+    expect(message.match(/both own the journal/g)).toHaveLength(1);
+  });
+
+  it('ignores replication in other accounts and a peer outside the app', () => {
+    const app = testApp();
+    const a = new Stack(app, 'Primary', { env: { account: ACCOUNT, region: PRIMARY } });
+    const b = new Stack(app, 'Other', { env: { account: '999999999999', region: SECONDARY } });
+    new IotRegistryReplication(a, 'Replication', { peerRegion: SECONDARY, ownsJournal: true });
+    new IotRegistryReplication(b, 'Replication', { peerRegion: PRIMARY, ownsJournal: true });
+    expect(() => app.synth()).not.toThrow();
   });
 });

@@ -1,4 +1,5 @@
-import { App } from 'aws-cdk-lib';
+import { App, Stack } from 'aws-cdk-lib';
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { DrRegionRole, DrTopology, type DrTopologyProps } from '../../lib';
 
 const VALID: DrTopologyProps = {
@@ -42,6 +43,12 @@ describe('DrTopology', () => {
     ['no accounts', { ...VALID, accounts: undefined }, /accounts must be an object with sharedServices, iotServices, commandControl, dataAnalytics/],
     ['a malformed region', { ...VALID, primaryRegion: 'Oregon' }, /primaryRegion must be an AWS region name such as "us-west-2", got "Oregon"/],
     ['a missing region', { ...VALID, secondaryRegion: undefined }, /secondaryRegion must be an AWS region name such as "us-west-2", got undefined/],
+    [
+      'a misspelt region',
+      { ...VALID, primaryRegion: 'eu-wset-1' },
+      /primaryRegion must be an AWS region name such as "us-west-2", got "eu-wset-1"; did you mean "eu-west-1"\?/,
+    ],
+    ['a region of the right shape that does not exist', { ...VALID, secondaryRegion: 'eu-west-9' }, /secondaryRegion must be an AWS region name .* got "eu-west-9"; did you mean "eu-west-\d"\?/],
     ['equal regions', { ...VALID, secondaryRegion: 'eu-west-1' }, /primaryRegion and secondaryRegion must differ, both are "eu-west-1"/],
     ['a single-label domain', { ...VALID, domainName: 'localhost' }, /domainName must be a DNS name of at least two labels .* got "localhost"/],
     ['a trailing dot', { ...VALID, domainName: 'example.com.' }, /domainName must be a DNS name/],
@@ -55,8 +62,37 @@ describe('DrTopology', () => {
   });
 
   describe('fromContext', () => {
-    it('falls back to the default without context', () => {
-      expect(DrTopology.fromContext(new App())).toBe(DrTopology.DEFAULT);
+    it('falls back to the default without context, with a warning on the first stack', () => {
+      const app = new App();
+      expect(DrTopology.fromContext(app)).toBe(DrTopology.DEFAULT);
+      DrTopology.fromContext(app);
+      const first = new Stack(app, 'First');
+      const second = new Stack(app, 'Second');
+      const warning = Match.stringLikeRegexp("no 'iot-dr:topology' context is set, so DrTopology.DEFAULT's placeholder accounts");
+      Annotations.fromStack(first).hasWarning('/First', warning);
+      expect(Annotations.fromStack(first).findWarning('*', warning)).toHaveLength(1);
+      Annotations.fromStack(second).hasNoWarning('*', warning);
+    });
+
+    it('warns of nothing when the context is set', () => {
+      const app = new App({ context: { 'iot-dr:topology': VALID } });
+      DrTopology.fromContext(app);
+      Annotations.fromStack(new Stack(app, 'First')).hasNoWarning('*', Match.anyValue());
+    });
+
+    it.each(['iot-dr:topolgy', 'iot-dr:Topology', 'iotdr:topology', 'iot-dr:topologies', 'iot-dr:accounts'])(
+      'refuses the context key %s, which looks meant for it',
+      (key) => {
+        const app = new App({ context: { [key]: VALID } });
+        expect(() => DrTopology.fromContext(app)).toThrow(
+          new RegExp(`^context key '${key}' is not one cdk-iot-dr reads: did you mean 'iot-dr:topology'\\?`),
+        );
+      },
+    );
+
+    it('leaves other context keys alone', () => {
+      const app = new App({ context: { 'iot-dr:topology': VALID, '@aws-cdk/core:validateAgainstDefaultRules': true, 'my-app:stage': 'prod' } });
+      expect(DrTopology.fromContext(app).primaryRegion).toBe('eu-west-1');
     });
 
     it('reads an object from cdk.json context', () => {

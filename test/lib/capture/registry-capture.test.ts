@@ -1,13 +1,14 @@
 import { Duration, type Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import { EchoLedger, REGISTRY_EVENT_TOPICS, RegistryCapture, ReplicationJournal } from '../../../lib';
+import { REGISTRY_EVENT_TOPICS } from '../../../lambda/contract';
+import { EchoLedger, RegistryCapture, type RegistryCaptureProps, ReplicationJournal } from '../../../lib';
 import { PRIMARY, SECONDARY, arnJoin, getAtt, ref, policyStatements, stackIn } from '../helpers';
 
-function captureIn(stack: Stack, props: Partial<ConstructorParameters<typeof RegistryCapture>[2]> = {}) {
+function captureIn(stack: Stack, props: Partial<RegistryCaptureProps> = {}) {
   const journal = new ReplicationJournal(stack, 'Journal', { replicaRegions: [SECONDARY] });
   const ledger = new EchoLedger(stack, 'Ledger');
-  const capture = new RegistryCapture(stack, 'Capture', { journal, echoLedger: ledger.table, ...props });
+  const capture = new RegistryCapture(stack, 'Capture', { journal, echoLedger: ledger, ...props });
   return { journal, ledger, capture };
 }
 
@@ -45,6 +46,7 @@ describe('RegistryCapture', () => {
 
   it('has exactly six topic rules', () => {
     template.resourceCountIs('AWS::IoT::TopicRule', 6);
+    expect(parts.capture.rules).toHaveLength(6);
   });
 
   it('lets IoT rules only send to the two queues', () => {

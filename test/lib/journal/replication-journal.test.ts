@@ -1,8 +1,9 @@
 import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import { DEFAULT_JOURNAL_TABLE_NAME, type IReplicationJournal, ReplicationJournal } from '../../../lib';
-import { ACCOUNT, PRIMARY, SECONDARY, arnJoin, getAtt, stackIn, testApp } from '../helpers';
+import { type IReplicationJournal, ReplicationJournal } from '../../../lib';
+import { ACCOUNT, PRIMARY, SECONDARY, arnJoin, getAtt, policyStatements, stackIn, testApp } from '../helpers';
 
 describe('ReplicationJournal (owning region)', () => {
   let journal: ReplicationJournal;
@@ -66,7 +67,8 @@ describe('ReplicationJournal (owning region)', () => {
     expect(stack.resolve(journal.refIndexArn)).toEqual({
       'Fn::Join': ['', [getAtt(journal.table, 'Arn'), '/index/byRef']],
     });
-    expect(journal.tableName).toBe(DEFAULT_JOURNAL_TABLE_NAME);
+    expect(journal.tableName).toBe(ReplicationJournal.DEFAULT_TABLE_NAME);
+    expect(ReplicationJournal.DEFAULT_TABLE_NAME).toBe('iot-dr-journal');
     expect(journal.owningRegion).toBe(PRIMARY);
     expect(journal.encryptionKey).toBeUndefined();
   });
@@ -105,7 +107,7 @@ describe('ReplicationJournal options', () => {
     ['a name DynamoDB rejects', { tableName: 'no spaces' }, /Journal: tableName must be 3 to 255 characters .* got 'no spaces'/],
     ['no replica', { replicaRegions: [] }, /replicaRegions must name at least one region/],
     ['its own region as a replica', { replicaRegions: [PRIMARY] }, /replicaRegions must not include this stack's own region 'us-west-2'/],
-    ['a malformed region', { replicaRegions: ['useast1'] }, /replicaRegions must hold literal region names .* got 'useast1'/],
+    ['a malformed region', { replicaRegions: ['useast1'] }, /replicaRegions must hold literal region names .* got 'useast1'; did you mean 'us-east-1'\?/],
     ['a duplicate region', { replicaRegions: [SECONDARY, SECONDARY] }, /replicaRegions lists 'us-east-1' twice/],
     ['replica keys without a key', { replicaKeyArns: { [SECONDARY]: 'arn' } }, /replicaKeyArns is only used with encryptionKey/],
   ])('rejects %s', (_what, props, message) => {
@@ -186,8 +188,64 @@ describe('ReplicationJournal.fromReplica', () => {
   it.each([
     ['its own region', { owningRegion: SECONDARY }, /owningRegion 'us-east-1' is this stack's own region: create the journal here/],
     ['a malformed region', { owningRegion: 'west' }, /owningRegion must be a region name such as 'us-west-2', got 'west'/],
+    ['an unknown region', { owningRegion: 'us-wset-2' }, /owningRegion must be a region name such as 'us-west-2', got 'us-wset-2'; did you mean 'us-west-2'\?/],
     ['a bad name', { owningRegion: PRIMARY, tableName: 'x' }, /tableName must be 3 to 255 characters/],
   ])('rejects %s', (_what, attrs, message) => {
     expect(() => ReplicationJournal.fromReplica(stackIn(SECONDARY), 'Journal', attrs)).toThrow(message);
+  });
+});
+
+describe('ReplicationJournal grants', () => {
+  const role = (stack: Stack, id: string) => new iam.Role(stack, id, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+
+  it.each([
+    ['the owned table', (stack: Stack) => new ReplicationJournal(stack, 'Journal', { replicaRegions: [SECONDARY] }), PRIMARY],
+    ['a replica', (stack: Stack) => ReplicationJournal.fromReplica(stack, 'Journal', { owningRegion: PRIMARY }), SECONDARY],
+  ] as const)('allow exactly what capture, replay and the pipe call, on %s', (_what, make, region) => {
+    const stack = stackIn(region);
+    const journal = make(stack);
+    const [capture, replay, groups, pipe] = ['Capture', 'Replay', 'Groups', 'Pipe'].map((id) => role(stack, id));
+    journal.grantCaptureWrite(capture);
+    journal.grantReadItems(replay);
+    journal.grantReadItems(groups, { query: true });
+    journal.grantStreamRead(pipe);
+    const template = Template.fromStack(stack);
+    const table = stack.resolve(journal.tableArn);
+    expect(policyStatements(template, capture)).toEqual([
+      { Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'], Effect: 'Allow', Resource: table },
+      { Action: 'dynamodb:Query', Effect: 'Allow', Resource: stack.resolve(journal.refIndexArn) },
+    ]);
+    expect(policyStatements(template, replay)).toEqual([{ Action: 'dynamodb:GetItem', Effect: 'Allow', Resource: table }]);
+    expect(policyStatements(template, groups)).toEqual([{ Action: ['dynamodb:GetItem', 'dynamodb:Query'], Effect: 'Allow', Resource: table }]);
+    expect(policyStatements(template, pipe)).toEqual([
+      {
+        Action: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams'],
+        Effect: 'Allow',
+        Resource: stack.resolve(journal.streamArn),
+      },
+    ]);
+  });
+
+  it('add the customer managed key: encrypt and decrypt to write, decrypt to read', () => {
+    const stack = stackIn(PRIMARY);
+    const key = new kms.Key(stack, 'Key');
+    const journal = new ReplicationJournal(stack, 'Journal', {
+      replicaRegions: [SECONDARY],
+      encryptionKey: key,
+      replicaKeyArns: { [SECONDARY]: `arn:aws:kms:${SECONDARY}:${ACCOUNT}:key/replica` },
+    });
+    const [writer, reader, pipe] = ['Writer', 'Reader', 'Pipe'].map((id) => role(stack, id));
+    journal.grantCaptureWrite(writer);
+    journal.grantReadItems(reader);
+    journal.grantStreamRead(pipe);
+    const template = Template.fromStack(stack);
+    const decrypt = { Action: 'kms:Decrypt', Effect: 'Allow', Resource: getAtt(key, 'Arn') };
+    expect(policyStatements(template, writer)).toContainEqual({
+      Action: ['kms:Decrypt', 'kms:Encrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*'],
+      Effect: 'Allow',
+      Resource: getAtt(key, 'Arn'),
+    });
+    expect(policyStatements(template, reader)).toContainEqual(decrypt);
+    expect(policyStatements(template, pipe)).toContainEqual(decrypt);
   });
 });

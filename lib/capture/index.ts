@@ -1,0 +1,2 @@
+export { RegistryCapture } from './registry-capture';
+export type { RegistryCaptureOptions, RegistryCaptureProps } from './registry-capture-props';

@@ -1,0 +1,60 @@
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type { IEchoLedger } from './echo-ledger';
+import type { IReplicationJournal, JournalReadOptions } from './replication-journal';
+
+/**
+ * The IAM each consumer of the journal and the echo ledger needs, written once for the owned table and
+ * for an imported replica alike. Each grant is exactly the calls its consumer makes, on the one table (or
+ * index, or stream) it makes them on, plus the KMS permissions a customer managed key then requires.
+ */
+
+function allow(grantee: iam.IGrantable, actions: string[], resourceArn: string): iam.Grant {
+  return iam.Grant.addToPrincipal({ grantee, actions, resourceArns: [resourceArn] });
+}
+
+function withKey(grant: iam.Grant, key: IReplicationJournal['encryptionKey'], keyGrant: 'decrypt' | 'encryptDecrypt', grantee: iam.IGrantable): iam.Grant {
+  if (!key) return grant;
+  return grant.combine(keyGrant === 'decrypt' ? key.grantDecrypt(grantee) : key.grantEncryptDecrypt(grantee));
+}
+
+/** Capture: reads an entity's item, writes it conditionally, queries a partition and, for cascades, the `byRef` index. */
+export function grantJournalCaptureWrite(journal: IReplicationJournal, grantee: iam.IGrantable): iam.Grant {
+  const grant = allow(grantee, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'], journal.tableArn).combine(
+    allow(grantee, ['dynamodb:Query'], journal.refIndexArn),
+  );
+  return withKey(grant, journal.encryptionKey, 'encryptDecrypt', grantee);
+}
+
+/** Replay: reads the item it replays (and, with `query`, the partition it heads). */
+export function grantJournalReadItems(journal: IReplicationJournal, grantee: iam.IGrantable, options: JournalReadOptions = {}): iam.Grant {
+  const actions = options.query ? ['dynamodb:GetItem', 'dynamodb:Query'] : ['dynamodb:GetItem'];
+  return withKey(allow(grantee, actions, journal.tableArn), journal.encryptionKey, 'decrypt', grantee);
+}
+
+/** The pipe: reads this region's stream. */
+export function grantJournalStreamRead(journal: IReplicationJournal, grantee: iam.IGrantable): iam.Grant {
+  const grant = allow(
+    grantee,
+    ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator', 'dynamodb:ListStreams'],
+    journal.streamArn,
+  );
+  return withKey(grant, journal.encryptionKey, 'decrypt', grantee);
+}
+
+/** Replay records what it applied: `EchoLedgerStore.record` reads the entity's entry and updates it. */
+export function grantEchoRecord(ledger: IEchoLedger, grantee: iam.IGrantable): iam.Grant {
+  return withKey(allow(grantee, ['dynamodb:GetItem', 'dynamodb:UpdateItem'], ledger.tableArn), ledger.encryptionKey, 'encryptDecrypt', grantee);
+}
+
+/**
+ * Capture recognises replay's echoes and, after a genuine change, clears the entry: it deletes it, or
+ * updates it when replay recorded since.
+ */
+export function grantEchoCheckAndClear(ledger: IEchoLedger, grantee: iam.IGrantable): iam.Grant {
+  return withKey(
+    allow(grantee, ['dynamodb:GetItem', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem'], ledger.tableArn),
+    ledger.encryptionKey,
+    'decrypt',
+    grantee,
+  );
+}

@@ -1,0 +1,2 @@
+export { RegistryReplay } from './registry-replay';
+export type { RegistryReplayOptions, RegistryReplayProps } from './registry-replay-props';

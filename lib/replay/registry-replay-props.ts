@@ -1,0 +1,137 @@
+import { Duration } from 'aws-cdk-lib';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type { IConstruct } from 'constructs';
+import { EXPRESS_LIMIT, replayWorstCaseSeconds } from './retry-policies';
+import { DEFAULT_ECHO_TTL_SECONDS, DEFAULT_METRICS_NAMESPACE } from '../../lambda/contract';
+import type { IEchoLedger } from '../journal/echo-ledger';
+import type { IReplicationJournal } from '../journal/replication-journal';
+import { DEFAULT_LOG_RETENTION } from '../private/handler-function';
+import { checkDuration, checkInteger, checkMetricsNamespace, propError } from '../private/validate';
+
+/** Replay settings: everything but the journal and echo ledger it is wired to. */
+export interface RegistryReplayOptions {
+  /**
+   * How long a replayed change counts as replay's own when its registry event comes back to capture.
+   *
+   * @default Duration.hours(1) - registry events arrive within seconds; an hour absorbs capture backlogs
+   */
+  readonly echoTtl?: Duration;
+
+  /**
+   * CloudWatch namespace of the replay handlers' metrics.
+   *
+   * @default 'IotDr' - the namespace every handler of this library uses unless told otherwise
+   */
+  readonly metricsNamespace?: string;
+
+  /**
+   * Most stream records per state machine execution; also the Map's concurrency, so a batch runs in one
+   * wave and the retry budget holds for the whole execution. Between 1 and 40 (Step Functions' inline Map
+   * concurrency).
+   *
+   * @default 10 - a burst of changes replays in seconds without throttling IoT's slower APIs
+   */
+  readonly batchSize?: number;
+
+  /**
+   * How long the pipe waits to fill a batch.
+   *
+   * @default Duration.seconds(1) - replication lag matters more than the number of executions
+   */
+  readonly maxBatchingWindow?: Duration;
+
+  /**
+   * How often the pipe retries a batch whose execution failed (it halves the batch each time to isolate a
+   * bad record) before sending the batch's description to the dead-letter queue. Between 0 and 10000;
+   * retrying forever (-1) is not offered, as one bad record would then stall its shard for a day.
+   *
+   * @default 10 - enough halvings to isolate one bad record in a batch of 40, with retries to spare
+   */
+  readonly maxRetryAttempts?: number;
+
+  /**
+   * Timeout of each replay function. Together with the Retry rules it must fit within the Express
+   * workflow's five minutes (the construct checks the worst case at synth).
+   *
+   * @default Duration.seconds(15) - enough for a few IoT calls after the SDK's own throttling retries
+   */
+  readonly handlerTimeout?: Duration;
+
+  /**
+   * The replication lag (p99 over a minute) that raises the lag alarm.
+   *
+   * @default Duration.minutes(5) - a change older than that has exhausted the workflow's whole retry budget
+   */
+  readonly replicationLagThreshold?: Duration;
+
+  /**
+   * Whether to create a CloudWatch dashboard with lag, throughput, failures and dead letters.
+   *
+   * @default false - dashboards cost money each month; the alarms cover what needs attention
+   */
+  readonly dashboard?: boolean;
+
+  /**
+   * Customer managed KMS key for the replay dead-letter queue.
+   *
+   * @default - SQS managed encryption (SSE-SQS), which needs no key policy
+   */
+  readonly queueEncryptionKey?: kms.IKey;
+
+  /**
+   * Retention of the functions', the state machine's and the pipe's log groups.
+   *
+   * @default logs.RetentionDays.THREE_MONTHS - long enough to reconstruct a failover after the fact
+   */
+  readonly logRetention?: logs.RetentionDays;
+}
+
+export interface RegistryReplayProps extends RegistryReplayOptions {
+  /** The journal whose stream (in this region) replay consumes. */
+  readonly journal: IReplicationJournal;
+
+  /** The echo ledger replay records what it applied in; this region's capture reads it. */
+  readonly echoLedger: IEchoLedger;
+}
+
+/** `RegistryReplayOptions` with every default applied and every value checked. */
+export interface ReplaySettings {
+  readonly echoTtl: Duration;
+  readonly metricsNamespace: string;
+  readonly batchSize: number;
+  readonly maxBatchingWindow: Duration;
+  readonly maxRetryAttempts: number;
+  readonly handlerTimeout: Duration;
+  readonly replicationLagThreshold: Duration;
+  readonly logRetention: logs.RetentionDays;
+}
+
+/** Applies the defaults and checks every setting; errors name the construct path, the prop and its range. */
+export function replaySettings(scope: IConstruct, props: RegistryReplayOptions): ReplaySettings {
+  const echoTtl = props.echoTtl ?? Duration.seconds(DEFAULT_ECHO_TTL_SECONDS);
+  checkDuration(scope, 'echoTtl', echoTtl, Duration.minutes(1), Duration.days(1));
+  const batchSize = props.batchSize ?? 10;
+  // Step Functions runs at most 40 inline Map iterations at once; beyond that a batch runs in waves.
+  checkInteger(scope, 'batchSize', batchSize, 1, 40);
+  const maxBatchingWindow = props.maxBatchingWindow ?? Duration.seconds(1);
+  checkDuration(scope, 'maxBatchingWindow', maxBatchingWindow, Duration.seconds(0), Duration.seconds(300));
+  const maxRetryAttempts = props.maxRetryAttempts ?? 10;
+  checkInteger(scope, 'maxRetryAttempts', maxRetryAttempts, 0, 10000);
+  const handlerTimeout = props.handlerTimeout ?? Duration.seconds(15);
+  checkDuration(scope, 'handlerTimeout', handlerTimeout, Duration.seconds(3));
+  const worstCase = replayWorstCaseSeconds(handlerTimeout);
+  if (worstCase >= EXPRESS_LIMIT.toSeconds()) {
+    throw propError(
+      scope,
+      `handlerTimeout ${handlerTimeout.toHumanString()} lets one record's retries take up to ${worstCase} s, ` +
+        `beyond the Express workflow limit of ${EXPRESS_LIMIT.toSeconds()} s; use a shorter handlerTimeout`,
+    );
+  }
+  const replicationLagThreshold = props.replicationLagThreshold ?? Duration.minutes(5);
+  checkDuration(scope, 'replicationLagThreshold', replicationLagThreshold, Duration.seconds(10));
+  const metricsNamespace = props.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE;
+  checkMetricsNamespace(scope, 'metricsNamespace', metricsNamespace);
+  const logRetention = props.logRetention ?? DEFAULT_LOG_RETENTION;
+  return { echoTtl, metricsNamespace, batchSize, maxBatchingWindow, maxRetryAttempts, handlerTimeout, replicationLagThreshold, logRetention };
+}

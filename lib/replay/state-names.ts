@@ -1,0 +1,20 @@
+/** Names of the replay state machine's states; stable, so tests and runbooks can refer to them. */
+export const REPLAY_STATE_NAMES = {
+  /** Map over the batch of stream records the pipe delivers. */
+  replayEachRecord: 'ReplayEachRecord',
+  /** Choice on the journal key's kind prefix. */
+  routeByEntityKind: 'RouteByEntityKind',
+  replayThing: 'ReplayThing',
+  replayThingType: 'ReplayThingType',
+  replayThingGroup: 'ReplayThingGroup',
+  replayMembership: 'ReplayMembership',
+  /** Pass state describing a key of no known kind as an `UnknownEntityKind` error. */
+  markUnknownEntityKind: 'MarkUnknownEntityKind',
+  /** SQS SendMessage of the failed item to the replay dead-letter queue. */
+  sendToDeadLetterQueue: 'SendToDeadLetterQueue',
+  /** Ends an iteration whose item was dead-lettered, so the rest of the batch is unaffected. */
+  deadLettered: 'DeadLettered',
+} as const;
+
+/** States that write to the replay dead-letter queue (an end-to-end test overrides these with local handlers). */
+export const REPLAY_DEAD_LETTER_STATE_NAMES: readonly string[] = [REPLAY_STATE_NAMES.sendToDeadLetterQueue];
