@@ -100,6 +100,18 @@ export class RegionNode {
 let messageCounter = 0;
 
 export class ReplicationWorld {
+  /** One StateMachine per workflow definition: validating the definition (ajv) on every batch cost a large share of the CPU. */
+  private readonly machines = new Map<unknown, StateMachine>();
+
+  private machineFor(definition: unknown): StateMachine {
+    let machine = this.machines.get(definition);
+    if (!machine) {
+      machine = new StateMachine(definition as never, { validationOptions: { checkArn: false } });
+      this.machines.set(definition, machine);
+    }
+    return machine;
+  }
+
   private readonly nodes = new Map<string, RegionNode>();
   /** Last-writer-wins clock of every journal item per region, as global tables resolve conflicts. */
   private readonly writeClock = new Map<string, number>();
@@ -312,7 +324,7 @@ export class ReplicationWorld {
     };
     for (const s of names.deadLetterStates) localHandlers[s] = deadLetter as never;
     const retryWait = this.options.retryWaitMs ?? 50;
-    const machine = new StateMachine(node.workflow.definition as never, { validationOptions: { checkArn: false } });
+    const machine = this.machineFor(node.workflow.definition);
     const execution = machine.run(batch as never, {
       overrides: {
         taskResourceLocalHandlers: localHandlers as never,
