@@ -14,3 +14,4 @@ export * from './journal';
 export * from './capture';
 export * from './replay';
 export { IotRegistryReplication, type IotRegistryReplicationProps, type PairedJournalProps } from './registry-replication';
+export type { PipelineStageOptions } from './pipeline-stage-options';

@@ -1,11 +1,10 @@
 import type { Duration } from 'aws-cdk-lib';
-import type * as kms from 'aws-cdk-lib/aws-kms';
-import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { IEchoLedger } from '../journal/echo-ledger';
 import type { IReplicationJournal } from '../journal/replication-journal';
+import type { PipelineStageOptions } from '../pipeline-stage-options';
 
 /** Capture settings: everything but the journal and echo ledger it is wired to. */
-export interface RegistryCaptureOptions {
+export interface RegistryCaptureOptions extends PipelineStageOptions {
   /**
    * How long a tombstone (a deleted entity's journal item) is kept before DynamoDB's TTL removes it.
    *
@@ -18,13 +17,6 @@ export interface RegistryCaptureOptions {
   readonly tombstoneTtl?: Duration;
 
   /**
-   * CloudWatch namespace of the capture handler's metrics.
-   *
-   * @default 'IotDr' - the namespace every handler of this library uses unless told otherwise
-   */
-  readonly metricsNamespace?: string;
-
-  /**
    * Whether to turn on the six registry event types capture listens to (`iot:UpdateEventConfigurations`).
    *
    * Deleting the stack leaves them on: other consumers in the account may rely on them, and leaving them
@@ -34,20 +26,6 @@ export interface RegistryCaptureOptions {
    * @default true - without these events nothing is captured
    */
   readonly enableRegistryEvents?: boolean;
-
-  /**
-   * Customer managed KMS key for the capture queue and its dead-letter queue.
-   *
-   * @default - SQS managed encryption (SSE-SQS), which needs no key policy
-   */
-  readonly queueEncryptionKey?: kms.IKey;
-
-  /**
-   * Retention of the capture function's log group.
-   *
-   * @default logs.RetentionDays.THREE_MONTHS - long enough to reconstruct a failover after the fact
-   */
-  readonly logRetention?: logs.RetentionDays;
 }
 
 export interface RegistryCaptureProps extends RegistryCaptureOptions {

@@ -18,6 +18,7 @@ import {
 } from '../../lambda/contract';
 import { acknowledgeCustomResourceProvider, acknowledgeFinding, acknowledgeWildcardResource } from '../private/acknowledge';
 import { HandlerFunction } from '../private/handler-function';
+import { deadLetterDepth, handlerMetric } from '../private/metrics';
 import { iotResourceArn } from '../private/iot';
 import { checkDuration, checkMetricsNamespace } from '../private/validate';
 
@@ -135,11 +136,7 @@ export class RegistryCapture extends Construct {
 
   /** Messages waiting in the capture dead-letter queue (maximum over the period). */
   metricDeadLetters(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
-      statistic: cloudwatch.Stats.MAXIMUM,
-      period: Duration.minutes(1),
-      ...props,
-    });
+    return deadLetterDepth(this.deadLetterQueue, props);
   }
 
   /**
@@ -147,13 +144,7 @@ export class RegistryCapture extends Construct {
    * dimensionless series the handler emits).
    */
   metricMalformedEvents(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return new cloudwatch.Metric({
-      namespace: this.metricsNamespace,
-      metricName: METRIC_NAMES.malformed,
-      statistic: cloudwatch.Stats.SUM,
-      period: Duration.minutes(5),
-      ...props,
-    });
+    return handlerMetric(this.metricsNamespace, METRIC_NAMES.malformed, cloudwatch.Stats.SUM, { period: Duration.minutes(5), ...props });
   }
 
   /** Sends this construct's alarms to `actions` (an SNS topic, for instance). */

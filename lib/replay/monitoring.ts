@@ -1,7 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type { Construct } from 'constructs';
-import { METRIC_NAMES } from '../../lambda/contract';
 
 /** The metrics replay's alarms and dashboard are built from (`RegistryReplay`'s metric methods). */
 export interface ReplayMetrics {
@@ -9,16 +8,6 @@ export interface ReplayMetrics {
   metricItemsReplayed(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
   metricDeadLetters(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
   metricFailedExecutions(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
-}
-
-/** A metric the replay handlers emit (Embedded Metric Format), dimensionless unless `props` narrows it. */
-export function handlerMetric(
-  namespace: string,
-  metricName: (typeof METRIC_NAMES)[keyof typeof METRIC_NAMES],
-  statistic: string,
-  props?: cloudwatch.MetricOptions,
-): cloudwatch.Metric {
-  return new cloudwatch.Metric({ namespace, metricName, statistic, period: Duration.minutes(1), ...props });
 }
 
 /** Any dead letter, and p99 replication lag beyond `lagThreshold` in three of five minutes. */

@@ -1,29 +1,22 @@
 import { Duration } from 'aws-cdk-lib';
-import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { IConstruct } from 'constructs';
 import { EXPRESS_LIMIT, replayWorstCaseSeconds } from './retry-policies';
 import { DEFAULT_ECHO_TTL_SECONDS, DEFAULT_METRICS_NAMESPACE } from '../../lambda/contract';
 import type { IEchoLedger } from '../journal/echo-ledger';
 import type { IReplicationJournal } from '../journal/replication-journal';
+import type { PipelineStageOptions } from '../pipeline-stage-options';
 import { DEFAULT_LOG_RETENTION } from '../private/handler-function';
 import { checkDuration, checkInteger, checkMetricsNamespace, propError } from '../private/validate';
 
 /** Replay settings: everything but the journal and echo ledger it is wired to. */
-export interface RegistryReplayOptions {
+export interface RegistryReplayOptions extends PipelineStageOptions {
   /**
    * How long a replayed change counts as replay's own when its registry event comes back to capture.
    *
    * @default Duration.hours(1) - registry events arrive within seconds; an hour absorbs capture backlogs
    */
   readonly echoTtl?: Duration;
-
-  /**
-   * CloudWatch namespace of the replay handlers' metrics.
-   *
-   * @default 'IotDr' - the namespace every handler of this library uses unless told otherwise
-   */
-  readonly metricsNamespace?: string;
 
   /**
    * Most stream records per state machine execution; also the Map's concurrency, so a batch runs in one
@@ -71,20 +64,6 @@ export interface RegistryReplayOptions {
    * @default false - dashboards cost money each month; the alarms cover what needs attention
    */
   readonly dashboard?: boolean;
-
-  /**
-   * Customer managed KMS key for the replay dead-letter queue.
-   *
-   * @default - SQS managed encryption (SSE-SQS), which needs no key policy
-   */
-  readonly queueEncryptionKey?: kms.IKey;
-
-  /**
-   * Retention of the functions', the state machine's and the pipe's log groups.
-   *
-   * @default logs.RetentionDays.THREE_MONTHS - long enough to reconstruct a failover after the fact
-   */
-  readonly logRetention?: logs.RetentionDays;
 }
 
 export interface RegistryReplayProps extends RegistryReplayOptions {

@@ -6,7 +6,7 @@ import type * as pipes from 'aws-cdk-lib/aws-pipes';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { createReplayAlarms, createReplayDashboard, handlerMetric } from './monitoring';
+import { createReplayAlarms, createReplayDashboard } from './monitoring';
 import { createReplayPipe } from './pipe';
 import { type RegistryReplayProps, replaySettings } from './registry-replay-props';
 import { createReplayFunction } from './replay-functions';
@@ -15,6 +15,7 @@ import { createReplayWorkflow } from './workflow';
 import { METRIC_NAMES } from '../../lambda/contract';
 import type { IEchoLedger } from '../journal/echo-ledger';
 import { acknowledgeFinding } from '../private/acknowledge';
+import { deadLetterDepth, handlerMetric } from '../private/metrics';
 
 /**
  * Replay: makes this region's registry match what the other region journaled.
@@ -104,11 +105,7 @@ export class RegistryReplay extends Construct {
 
   /** Messages waiting in the replay dead-letter queue (maximum over the period). */
   metricDeadLetters(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
-      statistic: cloudwatch.Stats.MAXIMUM,
-      period: Duration.minutes(1),
-      ...props,
-    });
+    return deadLetterDepth(this.deadLetterQueue, props);
   }
 
   /** Replay executions that failed as a whole (the pipe then retries the batch). */

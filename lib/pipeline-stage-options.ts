@@ -1,0 +1,27 @@
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+
+/** Settings every stage of the replication pipeline (capture, replay) has. */
+export interface PipelineStageOptions {
+  /**
+   * CloudWatch namespace of the stage's handler metrics.
+   *
+   * @default 'IotDr' - the namespace every handler of this library uses unless told otherwise
+   */
+  readonly metricsNamespace?: string;
+
+  /**
+   * Customer managed KMS key for the stage's queues (capture: its queue and dead-letter queue; replay: its
+   * dead-letter queue).
+   *
+   * @default - SQS managed encryption (SSE-SQS), which needs no key policy
+   */
+  readonly queueEncryptionKey?: kms.IKey;
+
+  /**
+   * Retention of the stage's log groups (functions; for replay also the state machine's and the pipe's).
+   *
+   * @default logs.RetentionDays.THREE_MONTHS - long enough to reconstruct a failover after the fact
+   */
+  readonly logRetention?: logs.RetentionDays;
+}
