@@ -13,6 +13,11 @@ export const RETRYABLE_ERRORS = {
   conflict: 'ConcurrentModification',
   /** IoT answered 5xx (InternalFailure, ServiceUnavailable) after the SDK's own retries. */
   unavailable: 'RegistryUnavailable',
+  /**
+   * This region's registry holds a change its capture has not journaled yet: replay must not overwrite it,
+   * and waits for capture to journal it (the journal then orders both changes).
+   */
+  localChangePending: 'LocalChangePending',
 } as const;
 
 /** Input that can never succeed (a bad event, an unknown key): dead-lettered, never retried. */
