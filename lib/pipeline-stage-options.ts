@@ -24,4 +24,14 @@ export interface PipelineStageOptions {
    * @default logs.RetentionDays.THREE_MONTHS - long enough to reconstruct a failover after the fact
    */
   readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * Customer managed KMS key for the stage's log groups (capture: its function's; replay: its functions',
+   * the state machine's and the pipe's). The construct adds a key policy statement letting CloudWatch Logs
+   * in this region use the key for this account's log groups; for a key imported from elsewhere, add that
+   * statement to its key policy yourself.
+   *
+   * @default - CloudWatch Logs' own encryption
+   */
+  readonly logEncryptionKey?: kms.IKey;
 }

@@ -10,18 +10,18 @@ import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent, SQSRecord } from 
 import { DEFAULT_METRICS_NAMESPACE, DEFAULT_TOMBSTONE_TTL_SECONDS, METRIC_NAMES } from '../contract';
 import type { EchoLedgerStore } from '../shared/echo-ledger-store';
 import { ConcurrentModification, MalformedInput } from '../shared/errors';
-import { type JournalStore, mapLimit, tombstoneItem } from '../shared/journal-store';
+import { JournalItemRejected, type JournalStore, mapLimit, tombstoneItem } from '../shared/journal-store';
 import { stateHash } from '../shared/hash';
 import type { EntityState, JournalItem } from '../shared/model';
 import type { RegistryReader } from '../shared/registry-adapter';
 import { emitMetrics, log } from '../shared/telemetry';
 import { compareVersions } from '../shared/version';
-import type { DeadLetterSink } from './dead-letters';
+import { type DeadLetterSink, registryEventBody } from './dead-letters';
 import { type ChangePlan, type MergePlan, mergedItem, mergeFingerprints, mergeState, planChange, type ReplacePlan, tombstoneExpiry } from './desired-state';
-import { parseRegistryEvent } from './registry-events';
+import { checkEventTime, parseRegistryEvent } from './registry-events';
 
 export type CaptureJournal = Pick<JournalStore, 'get' | 'putIfNewer' | 'replaceIfNewer' | 'putIfVersion' | 'dependents' | 'tombstoneAll'>;
-export type CaptureLedger = Pick<EchoLedgerStore, 'isEcho' | 'clear'>;
+export type CaptureLedger = Pick<EchoLedgerStore, 'isEcho' | 'clear' | 'recordKnownState'>;
 
 export interface CaptureDeps {
   readonly journal: CaptureJournal;
@@ -62,22 +62,34 @@ export function createCaptureHandler(deps: CaptureDeps): (event: SQSEvent) => Pr
   const emit = deps.emit ?? emitMetrics;
 
   const parse = (record: SQSRecord): Parsed => {
+    // Redriven dead letters come back in any of the capture dead-letter queue's shapes (see dead-letters.ts).
+    let body = record.body;
     try {
-      return { record, plan: planChange(parseRegistryEvent(record.body), { originRegion: region, now: now(), tombstoneTtlSeconds }) };
+      body = registryEventBody(record.body);
+      const event = parseRegistryEvent(body);
+      const at = now();
+      checkEventTime(event, at);
+      return { record, body, plan: planChange(event, { originRegion: region, now: at, tombstoneTtlSeconds }) };
     } catch (err) {
-      if (err instanceof MalformedInput) return { record, malformed: err };
+      if (err instanceof MalformedInput) return { record, body, malformed: err };
       throw err;
     }
   };
 
-  const processRecord = async ({ record, plan, malformed }: Parsed): Promise<RecordResult> => {
-    if (!plan) {
-      const error = malformed?.message ?? 'unparseable record';
-      await deadLetters.send({ reason: 'MalformedEvent', error, body: record.body, messageId: record.messageId });
-      log('WARN', 'malformed registry event sent to the dead-letter queue', { messageId: record.messageId, error });
+  const processRecord = async ({ record, body, plan, malformed }: Parsed): Promise<RecordResult> => {
+    const deadLetter = async (reason: string, error: string): Promise<RecordResult> => {
+      await deadLetters.send({ reason, error, body, messageId: record.messageId });
+      log('WARN', 'malformed registry event sent to the dead-letter queue', { messageId: record.messageId, reason, error });
       return { outcome: 'malformed', cascaded: 0 };
+    };
+    if (!plan) return deadLetter('MalformedEvent', malformed?.message ?? 'unparseable record');
+    try {
+      return await (plan.mode === 'replace' ? replace(plan) : merge(plan));
+    } catch (err) {
+      // DynamoDB refused the item itself (too large, unrepresentable): no retry can ever write it.
+      if (err instanceof JournalItemRejected) return deadLetter('JournalWriteRejected', err.message);
+      throw err;
     }
-    return plan.mode === 'replace' ? replace(plan) : merge(plan);
   };
 
   /**
@@ -101,6 +113,7 @@ export function createCaptureHandler(deps: CaptureDeps): (event: SQSEvent) => Pr
     // Before any version comparison: an echo carries a newer event time than the state it brings back.
     if ((await ledger.isEcho(item.sk, plan.fingerprints, item.eventTime)) && !(await revertsLocalChange(plan))) {
       log('INFO', 'echo of a replayed change suppressed', { key: item.sk, version: item.version });
+      await recordKnown(plan);
       return { outcome: 'echo', cascaded: 0 };
     }
     const { outcome, previous } = await journal.replaceIfNewer(item);
@@ -110,6 +123,8 @@ export function createCaptureHandler(deps: CaptureDeps): (event: SQSEvent) => Pr
     // A redelivery after a failure below finds its own earlier write: finish the job it left.
     const landed = outcome === 'written' || (await journal.get(item.pk, item.sk))?.version === item.version;
     if (landed) await ledger.clear(item.sk, item.eventTime);
+    // Written or superseded, the journal has now ordered this local state: replay may write over it.
+    await recordKnown(plan);
     let cascaded = 0;
     if (item.deleted && plan.cascade) {
       // Even when superseded (deleted and recreated since): the delete still dropped what existed before it.
@@ -118,6 +133,22 @@ export function createCaptureHandler(deps: CaptureDeps): (event: SQSEvent) => Pr
       cascaded = await dieWithDeletedParent(item);
     }
     return { outcome: outcome === 'written' ? 'captured' : 'superseded', cascaded };
+  };
+
+  /**
+   * Records the local state an event shows as what this region's pipeline knows (replay's optimistic
+   * concurrency check, see assertNoPendingLocalChange in lambda/replay/common.ts) — after the journal
+   * write, never before. Memberships are not checked by replay, so not recorded.
+   */
+  const recordKnown = async ({ item, fingerprints }: ReplacePlan): Promise<void> => {
+    if (item.kind === 'member') return;
+    const versioned = fingerprints.find((f) => f.startsWith('v#'));
+    const localVersion = versioned !== undefined && !item.deleted ? Number(versioned.slice(2)) : undefined;
+    await ledger.recordKnownState(
+      item.sk,
+      { stateHash: item.stateHash, at: item.eventTime, ...(localVersion !== undefined && Number.isInteger(localVersion) ? { localVersion } : {}) },
+      item.expiresAt,
+    );
   };
 
   const describeEntity = async (item: JournalItem): Promise<EntityState | undefined> => {
@@ -256,6 +287,8 @@ export function createCaptureHandler(deps: CaptureDeps): (event: SQSEvent) => Pr
 
 interface Parsed {
   readonly record: SQSRecord;
+  /** The registry event's rule message, unwrapped from a redriven dead letter; what a dead letter keeps. */
+  readonly body: string;
   readonly plan?: ChangePlan;
   readonly malformed?: MalformedInput;
 }

@@ -1,5 +1,14 @@
-/** Poison registry events go straight to the dead-letter queue: retrying them can never succeed. */
+/**
+ * Poison registry events go straight to the dead-letter queue: retrying them can never succeed.
+ *
+ * The capture dead-letter queue receives three shapes, and a redrive into the capture queue
+ * (`aws sqs start-message-move-task`) brings each back to the handler, which reads all three:
+ * - the rule message as the queue got it (`SELECT *, topic() AS topic`), moved by SQS after 5 receives;
+ * - the IoT rule error action's message: the original payload in `base64OriginalPayload`, the topic beside it;
+ * - this module's `DeadLetter`, whose `body` is always the rule message shape (unwrapped from the other two).
+ */
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { MalformedInput } from '../shared/errors';
 
 export interface DeadLetter {
   /** Short category, e.g. 'MalformedEvent'. */
@@ -21,4 +30,45 @@ export function sqsDeadLetters(sqs: Pick<SQSClient, 'send'>, queueUrl: string): 
       await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: JSON.stringify(letter) }));
     },
   };
+}
+
+/** Letters inside letters are unwrapped this deep at most (a handler letter never nests; this is a guard). */
+const MAX_UNWRAP_DEPTH = 4;
+
+/**
+ * The registry event (rule message shape) inside any message of the capture dead-letter queue; a rule
+ * message is returned as it is. Throws MalformedInput when an error-action payload cannot be decoded.
+ */
+export function registryEventBody(body: string): string {
+  let current = body;
+  for (let depth = 0; depth < MAX_UNWRAP_DEPTH; depth++) {
+    const parsed = parseObject(current);
+    if (!parsed) return current;
+    if (typeof parsed.base64OriginalPayload === 'string') {
+      const payload = parseObject(Buffer.from(parsed.base64OriginalPayload, 'base64').toString('utf8'));
+      if (!payload) throw new MalformedInput('base64OriginalPayload is not a base64-encoded JSON object');
+      // The rule's SELECT adds the topic; the original MQTT payload has none, the error message has it.
+      // Spread keeps an own `__proto__` attribute (it defines properties, it does not assign them).
+      return JSON.stringify(payload.topic === undefined && parsed.topic !== undefined ? { ...payload, topic: parsed.topic } : payload);
+    }
+    if (isDeadLetter(parsed)) {
+      current = parsed.body;
+      continue;
+    }
+    return current;
+  }
+  return current;
+}
+
+function parseObject(text: string): Record<string, unknown> | undefined {
+  try {
+    const v: unknown = JSON.parse(text);
+    return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function isDeadLetter(o: Record<string, unknown>): o is Record<string, unknown> & DeadLetter {
+  return typeof o.reason === 'string' && typeof o.error === 'string' && typeof o.body === 'string' && o.topic === undefined;
 }

@@ -91,7 +91,24 @@ const NAME = /^[a-zA-Z0-9:_-]{1,128}$/;
 /** Versions pad event time to 15 digits; anything longer would break their string order. */
 const MAX_EVENT_TIME = 10 ** 15 - 1;
 
+/**
+ * How far ahead of this Lambda's clock an event may be stamped. Versions order by event time, so an event
+ * from the future would win over every genuine change until that time: it is malformed, not newest.
+ */
+export const MAX_EVENT_CLOCK_SKEW_MS = 5 * 60 * 1000;
+
 type Json = Record<string, unknown>;
+
+/** Throws MalformedInput, naming the timestamp and the limit, for an event stamped beyond `now` + the skew. */
+export function checkEventTime(event: Pick<RegistryEvent, 'eventTime'>, now: number): void {
+  const limit = now + MAX_EVENT_CLOCK_SKEW_MS;
+  if (event.eventTime > limit) {
+    throw new MalformedInput(
+      `timestamp ${event.eventTime} (${new Date(event.eventTime).toISOString()}) is later than now + the allowed clock skew of ` +
+        `${MAX_EVENT_CLOCK_SKEW_MS / 1000} s (${new Date(limit).toISOString()})`,
+    );
+  }
+}
 
 /** Parses one SQS message body; throws MalformedInput saying what is wrong. */
 export function parseRegistryEvent(body: string): RegistryEvent {

@@ -18,6 +18,8 @@ export const HANDLERS = {
   replayThingType: { bundle: 'replay', exportName: 'replayThingType' },
   replayThingGroup: { bundle: 'replay', exportName: 'replayThingGroup' },
   replayMembership: { bundle: 'replay', exportName: 'replayMembership' },
+  /** The parking queue's consumer: retries parked replays of any kind. */
+  replayParked: { bundle: 'replay', exportName: 'replayParked' },
 } as const satisfies Record<string, HandlerEntryPoint>;
 
 export type HandlerId = keyof typeof HANDLERS;

@@ -7,4 +7,5 @@ export * from './errors';
 export * from './handlers';
 export * from './journal';
 export * from './metrics';
+export * from './parking';
 export * from './registry-events';

@@ -4,13 +4,14 @@
  * region wrote, translate SDK errors into the names the workflow retries on, and emit one EMF line.
  */
 import type { IoTClient } from '@aws-sdk/client-iot';
-import type { EchoLedgerStore } from '../shared/echo-ledger-store';
+import type { EchoLedgerStore, KnownState } from '../shared/echo-ledger-store';
 import { METRIC_NAMES, RETRYABLE_ERRORS } from '../contract';
-import { ConcurrentModification, MalformedInput } from '../shared/errors';
+import { ConcurrentModification, LocalChangePending, MalformedInput } from '../shared/errors';
+import { TOMBSTONE_HASH, stateHash } from '../shared/hash';
 import { isDefinitelyRejected, isNotFound, toRetryableError } from '../shared/iot-errors';
 import type { JournalStore } from '../shared/journal-store';
 import { parseKey } from '../shared/keys';
-import type { EntityKind, JournalItem, ReplayAction, ReplayTaskInput, ReplayTaskResult } from '../shared/model';
+import type { EntityKind, EntityState, JournalItem, ReplayAction, ReplayTaskInput, ReplayTaskResult } from '../shared/model';
 import { emitMetrics, log } from '../shared/telemetry';
 import { compareVersions } from '../shared/version';
 
@@ -68,7 +69,15 @@ function parseTask(input: ReplayTaskInput, replayer: KindReplayer): readonly str
 }
 
 function checkItem(item: JournalItem, kind: EntityKind): void {
-  if (item.kind !== kind || typeof item.deleted !== 'boolean' || typeof item.version !== 'string' || !item.stateHash) {
+  if (
+    item.kind !== kind ||
+    typeof item.deleted !== 'boolean' ||
+    typeof item.version !== 'string' ||
+    !item.stateHash ||
+    // Without an origin, replay cannot tell this region's own changes from the peer's.
+    typeof item.originRegion !== 'string' ||
+    item.originRegion === ''
+  ) {
     throw new MalformedInput(`journal item ${item.sk} is not a well-formed ${kind} item`);
   }
 }
@@ -148,10 +157,96 @@ export function fingerprints(...list: readonly (string | undefined)[]): string[]
   return [...new Set(list.filter((f): f is string => f !== undefined))];
 }
 
+/**
+ * An entity as replay found it in this region: the hash of its state (TOMBSTONE_HASH when it does not exist
+ * here) and IoT's version number (things and thing groups).
+ */
+export interface LocalSnapshot {
+  readonly stateHash: string;
+  readonly localVersion?: number;
+}
+
+/** The snapshot of a described entity (undefined: it does not exist here). */
+export function snapshotOf(state: EntityState | undefined, localVersion?: number): LocalSnapshot {
+  if (state === undefined) return { stateHash: TOMBSTONE_HASH };
+  return { stateHash: stateHash(state), ...(localVersion !== undefined ? { localVersion } : {}) };
+}
+
+/**
+ * Whether this region is still at the state the pipeline last knew: by IoT's per-region version number
+ * when both have one (exact; it also catches a change back to an earlier state), by state hash otherwise.
+ * A local delete (live known, nothing here) or a local creation (tombstone known, something here) differ.
+ */
+function atKnownState(local: LocalSnapshot, known: KnownState): boolean {
+  if (local.localVersion !== undefined && known.localVersion !== undefined) return local.localVersion === known.localVersion;
+  return local.stateHash === known.stateHash;
+}
+
+/**
+ * Optimistic concurrency at replay: call right before writing an entity described as `local`. Throws
+ * LocalChangePending (retried by the workflow) when this region has moved past the state its pipeline last
+ * knew — a local change (update, delete or creation) capture has not journaled yet, which replay must not
+ * overwrite: once capture journals it, the journal orders both changes and replays the winner.
+ *
+ * No record at all (an entity that predates this release or replication, or a record lost): nothing says
+ * the region moved, and blocking would strand every replay of such entities (this release has no
+ * reconciler to record them yet), so replay proceeds as it always did and logs it. The common cases need
+ * no record anyway: an entity absent here is created, one already at the desired state is left alone.
+ */
+export async function assertNoPendingLocalChange(deps: ReplayDeps, key: string, local: LocalSnapshot): Promise<void> {
+  const known = await deps.ledger.knownState(key);
+  if (!known) {
+    if (local.stateHash !== TOMBSTONE_HASH) log('INFO', 'no known local state recorded; replaying over the entity as found', { key, local });
+    return;
+  }
+  if (atKnownState(local, known)) return;
+  throw new LocalChangePending(
+    `${key} changed in this region (${describeSnapshot(local)}) since the state the journal knows (${describeSnapshot(known)}); waiting for capture to journal it`,
+  );
+}
+
+const describeSnapshot = (s: LocalSnapshot): string =>
+  s.stateHash === TOMBSTONE_HASH ? 'absent' : s.localVersion !== undefined ? `version ${s.localVersion}` : `state ${s.stateHash}`;
+
+/**
+ * Records what replay's own write left in this region (`at`: when the write started) as the known state.
+ * A tombstone's record expires with the journal's tombstone (`tombstoneExpiresAt`, epoch s).
+ */
+export async function recordWritten(deps: ReplayDeps, key: string, written: LocalSnapshot, at: number, tombstoneExpiresAt?: number): Promise<void> {
+  await deps.ledger.recordKnownState(key, { ...written, at }, tombstoneExpiresAt);
+}
+
+/**
+ * The entity is already at the journal's state: make that the known state if it is not, so a record lost
+ * (or never made, e.g. for an entity that predates replication) is repaired by any replay that finds the
+ * region in step — that state cannot hide a change the journal has not seen, since it is the journal's.
+ */
+export async function recordInStep(deps: ReplayDeps, key: string, local: LocalSnapshot, tombstoneExpiresAt?: number): Promise<void> {
+  const known = await deps.ledger.knownState(key);
+  if (known && known.stateHash === local.stateHash && known.localVersion === local.localVersion) return;
+  await deps.ledger.recordKnownState(key, { ...local, at: deps.now() }, tombstoneExpiresAt);
+}
+
+/**
+ * Whether a write whose answer was lost (5xx, timeout, network) took effect: describes the entity and
+ * compares it with what the write would have left. Used by EchoGuard to keep a fingerprint only for a
+ * write known to have happened.
+ */
+export type AppliedCheck = () => Promise<boolean>;
+
+/** An AppliedCheck: the entity described now has `expected` (version too, when given). */
+export function appliedWhen(describe: () => Promise<LocalSnapshot>, expected: LocalSnapshot): AppliedCheck {
+  return async () => {
+    const now = await describe();
+    return now.stateHash === expected.stateHash && (expected.localVersion === undefined || now.localVersion === expected.localVersion);
+  };
+}
+
 export interface EchoGuardOptions {
   /**
-   * Forget the plan's fingerprints when its first write is refused without effect (the default). Turn off
-   * when an earlier attempt may already have applied part of the plan whose echo they must still recognise.
+   * Forget the plan's fingerprints when its first write is refused without effect, or failed uncertainly and
+   * did not take effect (the default). Turn off when an earlier attempt may already have applied part of the
+   * plan whose echo they must still recognise.
    * @default true
    */
   readonly forgetWhenRejected?: boolean;
@@ -163,6 +258,8 @@ export interface EchoGuardOptions {
  * When the first write is refused without effect (throttled, version conflict, not found), nothing was
  * applied, so the plan's fingerprints are forgotten: a stale `v#<n+1>` would make capture swallow the
  * concurrent local change that caused a version conflict, and a stale state hash a later genuine change.
+ * When it fails uncertainly (5xx, timeout, network), the write's AppliedCheck describes the entity again
+ * and the fingerprints stay only if the write took effect.
  */
 export class EchoGuard {
   private recorded = false;
@@ -178,8 +275,21 @@ export class EchoGuard {
     this.fingerprints = fingerprints(...fingerprintList);
   }
 
+  private async forget(why: string): Promise<void> {
+    await this.ledger.forget(this.key, this.fingerprints).catch((forgetErr: unknown) =>
+      log('WARN', `could not forget echo fingerprints of a write ${why}`, { key: this.key, error: forgetErr }),
+    );
+  }
 
-  async write<T>(op: () => Promise<T>): Promise<T> {
+  /**
+   * Runs one write of the plan. `applied`, when given, is asked after a failure that may have been applied
+   * anyway (5xx, timeout, network): a fingerprint must only stand for a write known to have happened, or
+   * capture would take a genuine local change with the same version or state, made within the echo window,
+   * for this write's echo. So the plan's fingerprints are kept only when the registry shows the write
+   * applied; when it does not, or cannot be asked, they are forgotten (an echo journaled as a local change
+   * only brings back the state the journal already holds; a swallowed change would never replicate).
+   */
+  async write<T>(op: () => Promise<T>, applied?: AppliedCheck): Promise<T> {
     if (!this.recorded) {
       await this.ledger.record(this.key, this.fingerprints);
       this.recorded = true;
@@ -191,10 +301,20 @@ export class EchoGuard {
       await this.ledger.confirm(this.key, this.fingerprints);
       return result;
     } catch (err) {
-      if (!this.applied && (this.options.forgetWhenRejected ?? true) && isDefinitelyRejected(err)) {
-        await this.ledger.forget(this.key, this.fingerprints).catch((forgetErr: unknown) =>
-          log('WARN', 'could not forget echo fingerprints after a rejected write', { key: this.key, error: forgetErr }),
-        );
+      if (this.applied) throw err;
+      if (isDefinitelyRejected(err)) {
+        if (this.options.forgetWhenRejected ?? true) await this.forget('rejected');
+      } else if (applied) {
+        const tookEffect = await applied().catch((checkErr: unknown) => {
+          log('WARN', 'could not tell whether a failed write took effect', { key: this.key, error: checkErr });
+          return false;
+        });
+        if (tookEffect) {
+          this.applied = true;
+          await this.ledger.confirm(this.key, this.fingerprints);
+        } else if (this.options.forgetWhenRejected ?? true) {
+          await this.forget('not applied');
+        }
       }
       throw err;
     }

@@ -1,10 +1,13 @@
 /**
  * The replay bundle: one handler per entity kind, each replaying one journal item of its kind into this
- * region's IoT registry; invoked by the replay state machine. The export names are HANDLERS in
+ * region's IoT registry, invoked by the replay state machine; and the parking queue's consumer, which
+ * retries parked items of any kind with the same replays. The export names are HANDLERS in
  * lambda/contract/handlers.ts. Dependencies are built once per container, at module load.
  */
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { replayDepsFromEnv } from './config';
 import { createMembershipReplay } from './membership';
+import { parkingConsumerFromEnv } from './parking';
 import { createThingReplay } from './thing';
 import { createThingGroupReplay } from './thing-group';
 import { createThingTypeReplay } from './thing-type';
@@ -15,3 +18,4 @@ export const replayThing = createThingReplay(deps);
 export const replayThingType = createThingTypeReplay(deps);
 export const replayThingGroup = createThingGroupReplay(deps);
 export const replayMembership = createMembershipReplay(deps);
+export const replayParked = parkingConsumerFromEnv(deps, () => new SQSClient({ region: deps.region }));

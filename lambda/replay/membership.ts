@@ -13,6 +13,14 @@ import type { JournalItem } from '../shared/model';
 import { describeThingGroup, groupsOfThing } from '../shared/registry-adapter';
 import { log } from '../shared/telemetry';
 import { EchoGuard, type ReconcileOutcome, type ReconcileRequest, type ReplayDeps, replayHandlerFor } from './common';
+
+/*
+ * No known-state check here (see assertNoPendingLocalChange in common.ts): a membership's absence is
+ * ambiguous — deleting a thing or group drops its memberships without any event, so "absent here while
+ * the pipeline knew it present" is as often a cascade capture never sees as a local removal. Memberships
+ * carry no version either. A concurrent add/remove of one membership in both regions is still ordered by
+ * the journal; the anti-entropy reconciler is what repairs one overwritten before its capture.
+ */
 import { membershipStateOf } from './state';
 
 /**
@@ -43,7 +51,10 @@ async function reconcileMembership({ deps, item, names }: ReconcileRequest): Pro
     if (!groups?.has(thingGroupName)) return 'unchanged';
     const guard = new EchoGuard(ledger, key, [hashFingerprint(item.stateHash), hashFingerprint(TOMBSTONE_HASH)]);
     try {
-      await guard.write(() => iot.send(new RemoveThingFromThingGroupCommand({ thingGroupName, thingName })));
+      await guard.write(
+        () => iot.send(new RemoveThingFromThingGroupCommand({ thingGroupName, thingName })),
+        async () => !(await groupsOfThing(iot, thingName))?.has(thingGroupName),
+      );
     } catch (err) {
       if (isNotFound(err)) return 'deleted';
       throw err;
@@ -59,7 +70,10 @@ async function reconcileMembership({ deps, item, names }: ReconcileRequest): Pro
 
   const guard = new EchoGuard(ledger, key, [hashFingerprint(item.stateHash)]);
   try {
-    await guard.write(() => iot.send(new AddThingToThingGroupCommand({ thingGroupName, thingName })));
+    await guard.write(
+      () => iot.send(new AddThingToThingGroupCommand({ thingGroupName, thingName })),
+      async () => (await groupsOfThing(iot, thingName))?.has(thingGroupName) === true,
+    );
   } catch (err) {
     if (!isNotFound(err)) throw err;
     // One of them vanished since we looked; the guard cleared the entry. Decide as above.

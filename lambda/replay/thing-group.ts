@@ -21,7 +21,21 @@ import type { JournalItem, ThingGroupState } from '../shared/model';
 import { mapLimit } from '../shared/journal-store';
 import { describeThingGroup } from '../shared/registry-adapter';
 import { log } from '../shared/telemetry';
-import { EchoGuard, type ReconcileOutcome, type ReconcileRequest, type ReplayDeps, replayHandlerFor, keepsChanging, writeToDescribed } from './common';
+import {
+  appliedWhen,
+  assertNoPendingLocalChange,
+  EchoGuard,
+  keepsChanging,
+  type LocalSnapshot,
+  type ReconcileOutcome,
+  type ReconcileRequest,
+  recordInStep,
+  recordWritten,
+  type ReplayDeps,
+  replayHandlerFor,
+  snapshotOf,
+  writeToDescribed,
+} from './common';
 import { liveMembershipsOfGroup } from './journal-queries';
 import { sameAttributes, thingGroupStateOf } from './state';
 
@@ -84,21 +98,39 @@ async function reconcileThingGroup({ deps, item, names }: ReconcileRequest): Pro
   const [thingGroupName] = names;
   const { iot, ledger } = deps;
   const key = item.sk;
+  const snapshotHere = async (): Promise<LocalSnapshot> => {
+    const d = await describeThingGroup(iot, thingGroupName);
+    return snapshotOf(d?.state, d?.version);
+  };
+  const TOMBSTONE: LocalSnapshot = { stateHash: TOMBSTONE_HASH };
+  const created: LocalSnapshot = { stateHash: item.stateHash, localVersion: 1 };
 
   if (item.deleted) {
     const local = await describeThingGroup(iot, thingGroupName);
-    if (!local) return 'unchanged';
+    if (!local) {
+      await recordInStep(deps, key, TOMBSTONE, item.expiresAt);
+      return 'unchanged';
+    }
+    await assertNoPendingLocalChange(deps, key, snapshotOf(local.state, local.version));
     const guard = new EchoGuard(ledger, key, [hashFingerprint(item.stateHash), hashFingerprint(TOMBSTONE_HASH)]);
+    const startedAt = deps.now();
     try {
-      await guard.write(() => iot.send(new DeleteThingGroupCommand({ thingGroupName, expectedVersion: local.version })));
+      await guard.write(
+        () => iot.send(new DeleteThingGroupCommand({ thingGroupName, expectedVersion: local.version })),
+        appliedWhen(snapshotHere, TOMBSTONE),
+      );
     } catch (err) {
-      if (isNotFound(err)) return 'deleted';
+      if (isNotFound(err)) {
+        await recordWritten(deps, key, TOMBSTONE, startedAt, item.expiresAt);
+        return 'deleted';
+      }
       if (isInvalidRequest(err)) {
         // IoT refuses to delete a group with child groups; the children's tombstones are on their way.
         throw new DependencyNotReady(`thing group '${thingGroupName}' cannot be deleted yet: ${(err as Error).message}`, key);
       }
       throw err;
     }
+    await recordWritten(deps, key, TOMBSTONE, startedAt, item.expiresAt);
     return 'deleted';
   }
 
@@ -106,10 +138,13 @@ async function reconcileThingGroup({ deps, item, names }: ReconcileRequest): Pro
   for (let pass = 0; pass < 2; pass++) {
     const local = await describeThingGroup(iot, thingGroupName);
     if (!local) {
+      // A live known state with nothing here: a local delete capture has not journaled yet.
+      await assertNoPendingLocalChange(deps, key, TOMBSTONE);
       if (desired.parentGroupName !== undefined) await requireGroup(iot, desired.parentGroupName, `parent of '${thingGroupName}'`);
       const guard = new EchoGuard(ledger, key, [hashFingerprint(item.stateHash), versionFingerprint(1)]);
+      const startedAt = deps.now();
       try {
-        await guard.write(() => iot.send(createGroupCommand(desired)));
+        await guard.write(() => iot.send(createGroupCommand(desired)), appliedWhen(snapshotHere, created));
       } catch (err) {
         if (isAlreadyExists(err)) {
           log('INFO', 'thing group appeared while replaying; reconciling it as an update', { key });
@@ -117,17 +152,24 @@ async function reconcileThingGroup({ deps, item, names }: ReconcileRequest): Pro
         }
         throw parentRefusal(err, desired) ?? err;
       }
+      await recordWritten(deps, key, created, startedAt);
       // Memberships replayed before the group existed may have run out of retries.
       await restoreMemberships(deps, thingGroupName);
       return 'created';
     }
 
+    const here = snapshotOf(local.state, local.version);
     if (local.state.parentGroupName !== desired.parentGroupName) {
+      await assertNoPendingLocalChange(deps, key, here);
       if (desired.parentGroupName !== undefined) await requireGroup(iot, desired.parentGroupName, `new parent of '${thingGroupName}'`);
       // One record for the whole plan: the DELETED echo (capture must not cascade it) and the CREATED one.
       const guard = new EchoGuard(ledger, key, [hashFingerprint(item.stateHash), hashFingerprint(TOMBSTONE_HASH), versionFingerprint(1)]);
+      const startedAt = deps.now();
       try {
-        await guard.write(() => iot.send(new DeleteThingGroupCommand({ thingGroupName, expectedVersion: local.version })));
+        await guard.write(
+          () => iot.send(new DeleteThingGroupCommand({ thingGroupName, expectedVersion: local.version })),
+          appliedWhen(snapshotHere, TOMBSTONE),
+        );
       } catch (err) {
         if (isInvalidRequest(err)) {
           throw new DependencyNotReady(`thing group '${thingGroupName}' must move to another parent but still has child groups here`, key);
@@ -138,10 +180,17 @@ async function reconcileThingGroup({ deps, item, names }: ReconcileRequest): Pro
         throw err;
       }
       try {
-        await guard.write(() => iot.send(createGroupCommand(desired)));
+        await guard.write(() => iot.send(createGroupCommand(desired)), appliedWhen(snapshotHere, created));
       } catch (err) {
+        // Our delete applied, the create failed (or its answer was lost): record what our plan left here —
+        // nothing, or the created group — so the retry is not mistaken for a local change.
+        const left = await snapshotHere().catch(() => undefined);
+        if (left && (left.stateHash === TOMBSTONE_HASH || (left.stateHash === created.stateHash && left.localVersion === 1))) {
+          await recordWritten(deps, key, left, startedAt, item.expiresAt);
+        }
         throw parentRefusal(err, desired) ?? err;
       }
+      await recordWritten(deps, key, created, startedAt);
       const restored = await restoreMemberships(deps, thingGroupName);
       log('INFO', 'thing group recreated under a new parent', { key, from: local.state.parentGroupName, to: desired.parentGroupName, restored });
       return 'updated';
@@ -149,7 +198,11 @@ async function reconcileThingGroup({ deps, item, names }: ReconcileRequest): Pro
 
     const descriptionDiffers = local.state.description !== desired.description;
     const attributesDiffer = !sameAttributes(local.state.attributes, desired.attributes);
-    if (!descriptionDiffers && !attributesDiffer) return 'unchanged';
+    if (!descriptionDiffers && !attributesDiffer) {
+      await recordInStep(deps, key, here);
+      return 'unchanged';
+    }
+    await assertNoPendingLocalChange(deps, key, here);
 
     const update: UpdateThingGroupCommandInput = {
       thingGroupName,
@@ -164,7 +217,15 @@ async function reconcileThingGroup({ deps, item, names }: ReconcileRequest): Pro
       hashFingerprint(item.stateHash),
       ...(local.version !== undefined ? [versionFingerprint(local.version + 1)] : []),
     ]);
-    await writeToDescribed(`thing group '${thingGroupName}'`, () => guard.write(() => iot.send(new UpdateThingGroupCommand(update))));
+    const updated: LocalSnapshot = {
+      stateHash: item.stateHash,
+      ...(local.version !== undefined ? { localVersion: local.version + 1 } : {}),
+    };
+    const startedAt = deps.now();
+    await writeToDescribed(`thing group '${thingGroupName}'`, () =>
+      guard.write(() => iot.send(new UpdateThingGroupCommand(update)), appliedWhen(snapshotHere, updated)),
+    );
+    await recordWritten(deps, key, updated, startedAt);
     return 'updated';
   }
   throw keepsChanging(`thing group '${thingGroupName}'`);

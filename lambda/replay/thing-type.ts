@@ -16,7 +16,20 @@ import { thingTypeKeys } from '../shared/keys';
 import type { ThingTypeState } from '../shared/model';
 import { describeThingType } from '../shared/registry-adapter';
 import { log } from '../shared/telemetry';
-import { EchoGuard, type ReconcileOutcome, type ReconcileRequest, replayHandlerFor, keepsChanging, writeToDescribed } from './common';
+import {
+  appliedWhen,
+  assertNoPendingLocalChange,
+  EchoGuard,
+  keepsChanging,
+  type LocalSnapshot,
+  type ReconcileOutcome,
+  type ReconcileRequest,
+  recordInStep,
+  recordWritten,
+  replayHandlerFor,
+  snapshotOf,
+  writeToDescribed,
+} from './common';
 import { sameNames, thingTypeStateOf } from './state';
 
 /** Hash of the state a deprecation change leaves here; IoT's UPDATED event carries the whole type. */
@@ -26,10 +39,19 @@ async function reconcileThingType({ deps, item, names }: ReconcileRequest): Prom
   const [thingTypeName] = names;
   const { iot, ledger } = deps;
   const key = item.sk;
+  // Thing types have no version number: known states compare by state hash.
+  const snapshotHere = async (): Promise<LocalSnapshot> => snapshotOf(await describeThingType(iot, thingTypeName));
+  const TOMBSTONE: LocalSnapshot = { stateHash: TOMBSTONE_HASH };
 
   if (item.deleted) {
     const local = await describeThingType(iot, thingTypeName);
-    if (!local) return 'unchanged';
+    if (!local) {
+      await recordInStep(deps, key, TOMBSTONE, item.expiresAt);
+      return 'unchanged';
+    }
+    // A type this replay deprecated on an earlier attempt is in the state that attempt recorded.
+    await assertNoPendingLocalChange(deps, key, snapshotOf(local));
+    const startedAt = deps.now();
     // One plan, one ledger record: the deprecation's UPDATED echo and the DELETED echo.
     // Keep the entry if DeleteThingType is refused: an earlier attempt may have deprecated the type, and that
     // echo must still be recognised, or it would come back as a live type and overwrite the tombstone.
@@ -40,18 +62,26 @@ async function reconcileThingType({ deps, item, names }: ReconcileRequest): Prom
       { forgetWhenRejected: false },
     );
     if (!local.deprecated) {
-      await guard.write(() => iot.send(new DeprecateThingTypeCommand({ thingTypeName, undoDeprecate: false })));
+      const deprecated = { stateHash: stateHash({ ...local, deprecated: true }) };
+      await guard.write(() => iot.send(new DeprecateThingTypeCommand({ thingTypeName, undoDeprecate: false })), appliedWhen(snapshotHere, deprecated));
+      // Until the delete goes through (IoT refuses it for five minutes), the region holds our deprecation.
+      await recordWritten(deps, key, deprecated, startedAt);
     }
+    const deleteStartedAt = deps.now();
     try {
-      await guard.write(() => iot.send(new DeleteThingTypeCommand({ thingTypeName })));
+      await guard.write(() => iot.send(new DeleteThingTypeCommand({ thingTypeName })), appliedWhen(snapshotHere, TOMBSTONE));
     } catch (err) {
-      if (isNotFound(err)) return 'deleted';
+      if (isNotFound(err)) {
+        await recordWritten(deps, key, TOMBSTONE, deleteStartedAt, item.expiresAt);
+        return 'deleted';
+      }
       if (isInvalidRequest(err)) {
         // Refused within five minutes of deprecation, or while things still use the type (their updates are coming).
         throw new DependencyNotReady(`thing type '${thingTypeName}' cannot be deleted yet: ${(err as Error).message}`, key);
       }
       throw err;
     }
+    await recordWritten(deps, key, TOMBSTONE, deleteStartedAt, item.expiresAt);
     return 'deleted';
   }
 
@@ -59,6 +89,10 @@ async function reconcileThingType({ deps, item, names }: ReconcileRequest): Prom
   for (let pass = 0; pass < 2; pass++) {
     const local = await describeThingType(iot, thingTypeName);
     if (!local) {
+      // A live known state with nothing here: a local delete capture has not journaled yet.
+      await assertNoPendingLocalChange(deps, key, TOMBSTONE);
+      const startedAt = deps.now();
+      const live = { stateHash: stateHash({ ...desired, deprecated: false }) };
       // CreateThingType makes a live type (its CREATED event hashes as not deprecated); deprecate after.
       const guard = new EchoGuard(ledger, key, [
         hashFingerprint(item.stateHash),
@@ -72,6 +106,7 @@ async function reconcileThingType({ deps, item, names }: ReconcileRequest): Prom
               thingTypeProperties: { thingTypeDescription: desired.description, searchableAttributes: [...desired.searchableAttributes] },
             }),
           ),
+          appliedWhen(snapshotHere, live),
         );
       } catch (err) {
         if (isAlreadyExists(err)) {
@@ -80,8 +115,10 @@ async function reconcileThingType({ deps, item, names }: ReconcileRequest): Prom
         }
         throw err;
       }
+      await recordWritten(deps, key, live, startedAt);
       if (desired.deprecated) {
         await guard.write(() => iot.send(new DeprecateThingTypeCommand({ thingTypeName, undoDeprecate: false })));
+        await recordWritten(deps, key, { stateHash: item.stateHash }, deps.now());
       }
       return 'created';
     }
@@ -93,13 +130,21 @@ async function reconcileThingType({ deps, item, names }: ReconcileRequest): Prom
         desired: { description: desired.description, searchableAttributes: desired.searchableAttributes },
       });
     }
-    if (local.deprecated === desired.deprecated) return 'unchanged';
+    const here = snapshotOf(local);
+    if (local.deprecated === desired.deprecated) {
+      await recordInStep(deps, key, here);
+      return 'unchanged';
+    }
+    await assertNoPendingLocalChange(deps, key, here);
+    const changed = { stateHash: stateHash({ ...local, deprecated: desired.deprecated }) };
+    const startedAt = deps.now();
 
     // When the immutable fields differ, the echo carries the local ones: record both hashes.
     const guard = new EchoGuard(ledger, key, [hashFingerprint(item.stateHash), hashWithDeprecation(local, desired.deprecated)]);
     await writeToDescribed(`thing type '${thingTypeName}'`, () =>
-      guard.write(() => iot.send(new DeprecateThingTypeCommand({ thingTypeName, undoDeprecate: !desired.deprecated }))),
+      guard.write(() => iot.send(new DeprecateThingTypeCommand({ thingTypeName, undoDeprecate: !desired.deprecated })), appliedWhen(snapshotHere, changed)),
     );
+    await recordWritten(deps, key, changed, startedAt);
     return 'updated';
   }
   throw keepsChanging(`thing type '${thingTypeName}'`);

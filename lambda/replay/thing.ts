@@ -18,7 +18,20 @@ import { thingKeys, thingTypeKey } from '../shared/keys';
 import type { ThingState, ThingTypeState } from '../shared/model';
 import { describeThing, describeThingType } from '../shared/registry-adapter';
 import { log } from '../shared/telemetry';
-import { EchoGuard, type ReconcileOutcome, type ReconcileRequest, type ReplayDeps, replayHandlerFor, keepsChanging } from './common';
+import {
+  appliedWhen,
+  assertNoPendingLocalChange,
+  EchoGuard,
+  keepsChanging,
+  type LocalSnapshot,
+  type ReconcileOutcome,
+  type ReconcileRequest,
+  recordInStep,
+  recordWritten,
+  type ReplayDeps,
+  replayHandlerFor,
+  snapshotOf,
+} from './common';
 import { sameAttributes, thingStateOf } from './state';
 
 /**
@@ -101,21 +114,35 @@ async function reconcileThing({ deps, item, names }: ReconcileRequest): Promise<
   const [thingName] = names;
   const { iot, ledger } = deps;
   const key = item.sk;
+  const snapshotHere = async (): Promise<LocalSnapshot> => {
+    const d = await describeThing(iot, thingName);
+    return snapshotOf(d?.state, d?.version);
+  };
+  const TOMBSTONE: LocalSnapshot = { stateHash: TOMBSTONE_HASH };
 
   if (item.deleted) {
     const local = await describeThing(iot, thingName);
-    if (!local) return 'unchanged';
+    if (!local) {
+      await recordInStep(deps, key, TOMBSTONE, item.expiresAt);
+      return 'unchanged';
+    }
+    await assertNoPendingLocalChange(deps, key, snapshotOf(local.state, local.version));
     const guard = new EchoGuard(ledger, key, [hashFingerprint(item.stateHash), hashFingerprint(TOMBSTONE_HASH)]);
+    const startedAt = deps.now();
     try {
       // expectedVersion: a local change made since our read must win the race, not be deleted unseen.
-      await guard.write(() => iot.send(new DeleteThingCommand({ thingName, expectedVersion: local.version })));
+      await guard.write(() => iot.send(new DeleteThingCommand({ thingName, expectedVersion: local.version })), appliedWhen(snapshotHere, TOMBSTONE));
     } catch (err) {
-      if (isNotFound(err)) return 'deleted';
+      if (isNotFound(err)) {
+        await recordWritten(deps, key, TOMBSTONE, startedAt, item.expiresAt);
+        return 'deleted';
+      }
       if (isInvalidRequest(err) && /principal|certificate/.test(messageOf(err))) {
         throw new DependencyNotReady(`thing '${thingName}' still has principals attached here: ${(err as Error).message}`, key);
       }
       throw err;
     }
+    await recordWritten(deps, key, TOMBSTONE, startedAt, item.expiresAt);
     return 'deleted';
   }
 
@@ -124,19 +151,26 @@ async function reconcileThing({ deps, item, names }: ReconcileRequest): Promise<
   for (let pass = 0; pass < 2; pass++) {
     const local = await describeThing(iot, thingName);
     if (!local) {
+      // A live known state with nothing here: a local delete capture has not journaled yet.
+      await assertNoPendingLocalChange(deps, key, TOMBSTONE);
+      const created: LocalSnapshot = { stateHash: item.stateHash, localVersion: 1 };
       const guard = new EchoGuard(ledger, key, [hashFingerprint(item.stateHash), versionFingerprint(1)]);
+      const startedAt = deps.now();
       const create = () =>
-        guard.write(() =>
-          iot.send(
-            new CreateThingCommand({
-              thingName,
-              thingTypeName: desired.thingTypeName,
-              attributePayload: { attributes: { ...desired.attributes } },
-            }),
-          ),
+        guard.write(
+          () =>
+            iot.send(
+              new CreateThingCommand({
+                thingName,
+                thingTypeName: desired.thingTypeName,
+                attributePayload: { attributes: { ...desired.attributes } },
+              }),
+            ),
+          appliedWhen(snapshotHere, created),
         );
       try {
         await (desired.thingTypeName !== undefined ? withAssociableThingType(deps, desired.thingTypeName, create) : create());
+        await recordWritten(deps, key, created, startedAt);
         return 'created';
       } catch (err) {
         if (isAlreadyExists(err)) {
@@ -149,7 +183,12 @@ async function reconcileThing({ deps, item, names }: ReconcileRequest): Promise<
 
     const typeDiffers = local.state.thingTypeName !== desired.thingTypeName;
     const attributesDiffer = !sameAttributes(local.state.attributes, desired.attributes);
-    if (!typeDiffers && !attributesDiffer) return 'unchanged';
+    const here = snapshotOf(local.state, local.version);
+    if (!typeDiffers && !attributesDiffer) {
+      await recordInStep(deps, key, here);
+      return 'unchanged';
+    }
+    await assertNoPendingLocalChange(deps, key, here);
 
     const update: UpdateThingCommandInput = {
       thingName,
@@ -164,7 +203,12 @@ async function reconcileThing({ deps, item, names }: ReconcileRequest): Promise<
       hashFingerprint(item.stateHash),
       ...(local.version !== undefined ? [versionFingerprint(local.version + 1)] : []),
     ]);
-    const apply = () => guard.write(() => iot.send(new UpdateThingCommand(update)));
+    const updated: LocalSnapshot = {
+      stateHash: item.stateHash,
+      ...(local.version !== undefined ? { localVersion: local.version + 1 } : {}),
+    };
+    const startedAt = deps.now();
+    const apply = () => guard.write(() => iot.send(new UpdateThingCommand(update)), appliedWhen(snapshotHere, updated));
     try {
       // Only a type we are about to associate must accept associations; an unchanged deprecated type is fine.
       await (typeDiffers && desired.thingTypeName !== undefined ? withAssociableThingType(deps, desired.thingTypeName, apply) : apply());
@@ -175,6 +219,7 @@ async function reconcileThing({ deps, item, names }: ReconcileRequest): Promise<
       }
       throw typeRefusal(err, desired) ?? err;
     }
+    await recordWritten(deps, key, updated, startedAt);
     return 'updated';
   }
   throw keepsChanging(`thing '${thingName}'`);

@@ -19,10 +19,15 @@
  *
  * Fingerprints accumulate (an echo of an earlier application may still be in flight when replay applies the
  * next one) until they expire after `ttlSeconds`. Capture `clear`s the entry when it journals a genuine
- * local change; replay `forget`s the fingerprints of a write that IoT refused without effect.
+ * local change; replay `forget`s the fingerprints of a write that IoT refused without effect, or that failed
+ * uncertainly (5xx, timeout) and, described again, shows it never took effect (EchoGuard in replay/common.ts).
+ *
+ * The same table also holds, under `known#<entity key>`, the local state this region's pipeline last knew
+ * for each entity (see KnownState below): replay's optimistic concurrency check.
  */
-import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { DEFAULT_ECHO_TTL_SECONDS, ECHO_ATTR } from '../contract';
+import { DeleteCommand, type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DEFAULT_ECHO_TTL_SECONDS, DEFAULT_TOMBSTONE_TTL_SECONDS, ECHO_ATTR } from '../contract';
+import { TOMBSTONE_HASH } from './hash';
 
 export const versionFingerprint = (localVersion: number): string => `v#${localVersion}`;
 export const hashFingerprint = (hash: string): string => `h#${hash}`;
@@ -47,6 +52,29 @@ type Application = [number, number?];
 
 /** Applications kept per fingerprint: enough for a plan retried a few times while its first echo is in flight. */
 const MAX_APPLICATIONS = 5;
+
+/**
+ * The local state of an entity the pipeline last knew in this region ("known state"): what capture journaled
+ * (or recognised as replay's echo), or what replay itself wrote. Replay compares the registry with it before
+ * writing: a region that moved past it holds a local change the journal has not seen (LocalChangePending).
+ *
+ * Kept in this region's echo ledger table — never in the replicated journal, where global tables' per-item
+ * last-writer-wins would let replay's bookkeeping in one region wipe a change captured concurrently in the
+ * other — as its own item `known#<entity key>`, without the fingerprints' short TTL: it lives as long as
+ * the entity; a deleted entity's record (a tombstone) expires with the journal's tombstone.
+ */
+export interface KnownState {
+  /** IoT's per-region version number (things and thing groups; absent for other kinds and for tombstones). */
+  readonly localVersion?: number;
+  /** stateHash of the state (TOMBSTONE_HASH when the entity does not exist here). */
+  readonly stateHash: string;
+  /** When the state was reached, epoch ms: IoT's event time (capture) or the start of replay's write. */
+  readonly at: number;
+}
+
+export const knownStateKey = (key: string): string => `known#${key}`;
+
+const KNOWN = { localVersion: 'localVersion', stateHash: 'stateHash', at: 'at' } as const;
 
 export class EchoLedgerStore {
   private readonly ttlSeconds: number;
@@ -174,6 +202,63 @@ export class EchoLedgerStore {
     ).catch((err: Error) => {
       if (err.name !== 'ConditionalCheckFailedException') throw err;
     });
+  }
+
+  /** The state this region's pipeline last knew for entity `key`, or undefined when nothing is recorded. */
+  async knownState(key: string): Promise<KnownState | undefined> {
+    const item = await this.item(knownStateKey(key));
+    if (!item || typeof item[KNOWN.stateHash] !== 'string' || typeof item[KNOWN.at] !== 'number') return undefined;
+    // TTL deletion is lazy: an expired tombstone record is no record.
+    if (item[ECHO_ATTR.ttl] !== undefined && Number(item[ECHO_ATTR.ttl]) <= Math.floor(this.now() / 1000)) return undefined;
+    const localVersion = item[KNOWN.localVersion];
+    return {
+      stateHash: item[KNOWN.stateHash] as string,
+      at: item[KNOWN.at] as number,
+      ...(typeof localVersion === 'number' ? { localVersion } : {}),
+    };
+  }
+
+  /**
+   * Records `state` as what this region's pipeline knows of entity `key`, unless a later one is recorded
+   * already (deliveries are unordered): a higher version number of the same incarnation wins; otherwise (a
+   * tombstone, a re-creation at version 1, kinds without versions) the later (or equal) `at` wins. Returns whether it
+   * was written. A tombstone's record expires at `tombstoneExpiresAt` (epoch s; default now + the default
+   * tombstone TTL), a live entity's never.
+   */
+  async recordKnownState(key: string, state: KnownState, tombstoneExpiresAt?: number): Promise<boolean> {
+    const deleted = state.stateHash === TOMBSTONE_HASH;
+    const names: Record<string, string> = { '#at': KNOWN.at };
+    const values: Record<string, unknown> = { ':at': state.at };
+    // `<=`: one replay plan records its steps in order, possibly within one millisecond.
+    let condition = 'attribute_not_exists(#at) OR #at <= :at';
+    if (!deleted && state.localVersion !== undefined && state.localVersion > 1) {
+      // Same incarnation: a higher version is later whatever the clocks say (replay's `at` is the Lambda's).
+      names['#lv'] = KNOWN.localVersion;
+      values[':lv'] = state.localVersion;
+      condition = 'attribute_not_exists(#at) OR #lv < :lv OR (attribute_not_exists(#lv) AND #at <= :at)';
+    }
+    const item: Record<string, unknown> = {
+      [ECHO_ATTR.partitionKey]: knownStateKey(key),
+      [KNOWN.stateHash]: state.stateHash,
+      [KNOWN.at]: state.at,
+      ...(!deleted && state.localVersion !== undefined ? { [KNOWN.localVersion]: state.localVersion } : {}),
+      ...(deleted ? { [ECHO_ATTR.ttl]: tombstoneExpiresAt ?? Math.floor(this.now() / 1000) + DEFAULT_TOMBSTONE_TTL_SECONDS } : {}),
+    };
+    try {
+      await this.doc.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: item,
+          ConditionExpression: condition,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        }),
+      );
+      return true;
+    } catch (err) {
+      if ((err as Error).name === 'ConditionalCheckFailedException') return false;
+      throw err;
+    }
   }
 
   /** Fingerprint → its recorded applications for `key`. */

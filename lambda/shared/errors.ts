@@ -35,6 +35,17 @@ export class RegistryUnavailable extends Error {
   }
 }
 
+/**
+ * This region's registry holds a change its capture has not journaled yet: replay must not overwrite it and
+ * waits (the workflow retries) until capture journals it and the journal orders both changes.
+ */
+export class LocalChangePending extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = RETRYABLE_ERRORS.localChangePending;
+  }
+}
+
 /** True for SDK errors that mean the service failed on its side (HTTP 5xx). */
 export function isServerFault(err: unknown): boolean {
   if (!(err instanceof Error)) return false;

@@ -38,9 +38,21 @@ export function isDefinitelyRejected(err: unknown): boolean {
   return status !== undefined && status >= 400 && status < 500;
 }
 
+// The SDK's own transient classes (@smithy/service-error-classification): timeouts and network failures.
+const NETWORK_ERROR_NAMES = new Set(['TimeoutError', 'RequestTimeout', 'RequestTimeoutException', 'AbortError', 'NetworkingError']);
+const NETWORK_ERROR_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+
+/** True for a request that never got an answer: a socket error, a DNS failure, a timeout. */
+export function isNetworkError(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const code = (err as { code?: unknown }).code;
+  return NETWORK_ERROR_NAMES.has(err.name) || (typeof code === 'string' && NETWORK_ERROR_CODES.has(code));
+}
+
 /**
  * Maps the SDK errors the replay workflow retries on to the typed errors Step Functions matches by name
- * (throttles → RegistryThrottled, version conflicts → ConcurrentModification, 5xx → RegistryUnavailable);
+ * (throttles → RegistryThrottled, version conflicts → ConcurrentModification, 5xx, timeouts and network
+ * errors → RegistryUnavailable);
  * anything else is returned as is.
  */
 export function toRetryableError(err: unknown, context: string): unknown {
@@ -52,6 +64,9 @@ export function toRetryableError(err: unknown, context: string): unknown {
   }
   if (isServerFault(err)) {
     return new RegistryUnavailable(`${context}: the registry failed after the SDK's retries (${nameOf(err)})`, { cause: err });
+  }
+  if (isNetworkError(err)) {
+    return new RegistryUnavailable(`${context}: the request got no answer after the SDK's retries (${nameOf(err)})`, { cause: err });
   }
   return err;
 }

@@ -5,11 +5,29 @@
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { MalformedInput } from './errors';
 import { TOMBSTONE_HASH } from './hash';
 import { JOURNAL_REF_INDEX } from '../contract';
 import type { JournalItem } from './model';
 
 export type PutOutcome = 'written' | 'superseded';
+
+/**
+ * DynamoDB refused a journal write for what the item is (`ValidationException`: over 400 KB, an attribute
+ * value it cannot hold) or the item holds something the document marshaller cannot represent. Retrying can
+ * never succeed: it is MalformedInput (same error name), so capture dead-letters it at once with this message
+ * and the workflow never retries it.
+ */
+export class JournalItemRejected extends MalformedInput {
+  constructor(
+    readonly key: string,
+    /** DynamoDB's error name (`ValidationException`), or `Unrepresentable` for a refusal before the write. */
+    readonly errorName: string,
+    detail: string,
+  ) {
+    super(`journal item ${key} refused: ${errorName}: ${detail}`);
+  }
+}
 
 export interface DependentsOptions {
   /** Items per query page; DynamoDB's 1 MB page limit applies either way. For tests of pagination. */
@@ -41,6 +59,7 @@ export class JournalStore {
    * racing on one item each learn about the other, whichever lands second.
    */
   async replaceIfNewer(item: JournalItem): Promise<{ outcome: PutOutcome; previous?: JournalItem }> {
+    assertStorable(item);
     try {
       const res = await this.doc.send(
         new PutCommand({
@@ -55,7 +74,7 @@ export class JournalStore {
       return { outcome: 'written', previous: res.Attributes as JournalItem | undefined };
     } catch (err) {
       if (isConditionFailure(err)) return { outcome: 'superseded' };
-      throw err;
+      throw rejectionOf(err, item);
     }
   }
 
@@ -64,6 +83,7 @@ export class JournalStore {
    * stored item): the write half of a read-modify-write. Returns false when someone wrote in between.
    */
   async putIfVersion(item: JournalItem, expectedVersion: string | undefined): Promise<boolean> {
+    assertStorable(item);
     try {
       await this.doc.send(
         new PutCommand({
@@ -81,7 +101,7 @@ export class JournalStore {
       return true;
     } catch (err) {
       if (isConditionFailure(err)) return false;
-      throw err;
+      throw rejectionOf(err, item);
     }
   }
 
@@ -153,6 +173,31 @@ export class JournalStore {
     } while (startKey);
     return items;
   }
+}
+
+/**
+ * An own property named `__proto__` (a legal IoT attribute name, and JSON.parse keeps it) does not survive
+ * the DynamoDB document marshaller: it sends an empty attribute value and DynamoDB answers with an opaque
+ * ValidationException. Refused before the write, with a reason that says so.
+ */
+function assertStorable(item: JournalItem): void {
+  const visit = (value: unknown, path: string): void => {
+    if (value === null || typeof value !== 'object') return;
+    for (const [k, v] of Object.entries(value)) {
+      const at = Array.isArray(value) ? `${path}[${k}]` : `${path}.${k}`;
+      if (k === '__proto__') {
+        throw new JournalItemRejected(item.sk, 'Unrepresentable', `${at.slice(1)}: an attribute named '__proto__' cannot be stored (the DynamoDB document marshaller drops it)`);
+      }
+      visit(v, at);
+    }
+  };
+  visit(item.state, '.state');
+}
+
+/** DynamoDB's ValidationException on a write (item too large, invalid value): the item itself is at fault. */
+function rejectionOf(err: unknown, item: JournalItem): unknown {
+  const name = (err as Error | undefined)?.name;
+  return name === 'ValidationException' ? new JournalItemRejected(item.sk, name, (err as Error).message) : err;
 }
 
 function isConditionFailure(err: unknown): boolean {

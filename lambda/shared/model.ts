@@ -100,7 +100,6 @@ export interface ReplayTaskInput {
   readonly partition: string;
   /** Version seen on the stream; replay always applies the journal's current item, this is for logs. */
   readonly version: string;
-  readonly originRegion: string;
   /** Source event time (ms) from the stream image, for the lag metric. */
   readonly eventTime: number;
 }

@@ -1,4 +1,4 @@
-import { Annotations, Duration, Stack } from 'aws-cdk-lib';
+import { Annotations, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as iot from 'aws-cdk-lib/aws-iot';
@@ -68,6 +68,8 @@ export class RegistryCapture extends Construct {
 
     const encryption = props.queueEncryptionKey ? sqs.QueueEncryption.KMS : sqs.QueueEncryption.SQS_MANAGED;
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      // Dead letters await an operator's redrive: deleting the stack must not delete them.
+      removalPolicy: RemovalPolicy.RETAIN,
       encryption,
       encryptionMasterKey: props.queueEncryptionKey,
       enforceSSL: true,
@@ -87,6 +89,7 @@ export class RegistryCapture extends Construct {
       description: 'Journals this region\'s IoT registry events (cdk-iot-dr)',
       timeout: CAPTURE_TIMEOUT,
       logRetention: props.logRetention,
+      logEncryptionKey: props.logEncryptionKey,
       environment: {
         [HANDLER_ENV.journalTableName]: props.journal.tableName,
         [HANDLER_ENV.echoLedgerTableName]: props.echoLedger.tableName,

@@ -1,10 +1,12 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { acknowledgeFinding } from './acknowledge';
 import { handlerEntry } from './lambda-assets';
+import { FUNCTION_TRACING_ACTIONS, allowLogsToUseKey, wildcardOnlyPolicy } from './service-policies';
 import type { HandlerId } from '../../lambda/contract';
 
 /** Log retention the library uses unless told otherwise. */
@@ -18,12 +20,16 @@ export interface HandlerFunctionProps {
   readonly timeout: Duration;
   readonly memorySize?: number;
   readonly logRetention?: logs.RetentionDays;
+  /** Customer managed key of the function's log group (the key policy lets CloudWatch Logs use it). */
+  readonly logEncryptionKey?: kms.IKey;
 }
 
 /**
  * One of the library's pre-bundled handlers with the settings every one of them shares: Node.js 22 on
  * Graviton, X-Ray tracing, its own log group with a retention, and its own role holding no managed policy
- * (log writes are granted on that one log group; callers add exactly what the handler calls).
+ * (log writes are granted on that one log group; callers add exactly what the handler calls). X-Ray's
+ * actions, which take no resource, sit in a `TracingPolicy` of their own, the only place `Resource: *` is
+ * acknowledged.
  */
 export class HandlerFunction extends Construct {
   readonly function: lambda.Function;
@@ -35,7 +41,9 @@ export class HandlerFunction extends Construct {
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       retention: props.logRetention ?? DEFAULT_LOG_RETENTION,
       removalPolicy: RemovalPolicy.RETAIN,
+      encryptionKey: props.logEncryptionKey,
     });
+    if (props.logEncryptionKey) allowLogsToUseKey(this, props.logEncryptionKey);
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: `Runs the ${kebab(props.handler)} handler: ${props.description}`,
@@ -50,16 +58,20 @@ export class HandlerFunction extends Construct {
       code: entry.code,
       role: this.role,
       logGroup: this.logGroup,
-      tracing: lambda.Tracing.ACTIVE,
       timeout: props.timeout,
       memorySize: props.memorySize ?? 256,
       environment: props.environment,
     });
-    acknowledgeFinding(
+    // Active tracing set on the L1, so the L2 does not add X-Ray's wildcard statement to the role's default policy.
+    (this.function.node.defaultChild as lambda.CfnFunction).tracingConfig = { mode: lambda.Tracing.ACTIVE };
+    const tracing = wildcardOnlyPolicy(
+      this,
+      'TracingPolicy',
       this.role,
-      'AwsSolutions-IAM5[Resource::*]',
+      FUNCTION_TRACING_ACTIONS,
       'X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords support no resource-level permissions.',
     );
+    this.function.node.addDependency(tracing);
     acknowledgeFinding(
       this.function,
       'AwsSolutions-L1',

@@ -8,6 +8,36 @@ export interface ReplayMetrics {
   metricItemsReplayed(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
   metricDeadLetters(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
   metricFailedExecutions(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+  metricParkedItems(props?: cloudwatch.MetricOptions): cloudwatch.IMetric;
+  metricOldestParkedItemAge(props?: cloudwatch.MetricOptions): cloudwatch.Metric;
+}
+
+/** How long items may stay parked before the alarm says replay into this region keeps failing. */
+export const PARKED_ITEMS_ALARM_MINUTES = 15;
+
+/** Oldest parked message age that means the consumer is not draining: twice the longest delay of one send (900 s). */
+export const PARKING_AGE_ALARM_SECONDS = 1800;
+
+/** Items parked for 15 minutes in a row, and a parking queue its consumer does not drain. */
+export function createParkingAlarms(scope: Construct, metrics: ReplayMetrics): { parkedItemsAlarm: cloudwatch.Alarm; parkingAgeAlarm: cloudwatch.Alarm } {
+  const parkedItemsAlarm = new cloudwatch.Alarm(scope, 'ParkedItemsAlarm', {
+    metric: metrics.metricParkedItems(),
+    alarmDescription:
+      `cdk-iot-dr: replays into this region have kept failing for ${PARKED_ITEMS_ALARM_MINUTES} minutes and are parked for retry; ` +
+      'check the peer IoT endpoint and the parking consumer logs',
+    threshold: 1,
+    evaluationPeriods: PARKED_ITEMS_ALARM_MINUTES,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+  });
+  const parkingAgeAlarm = metrics.metricOldestParkedItemAge().createAlarm(scope, 'ParkingAgeAlarm', {
+    alarmDescription: 'cdk-iot-dr: the oldest parked replay has waited 30 minutes; the parking consumer is not draining its queue',
+    threshold: PARKING_AGE_ALARM_SECONDS,
+    evaluationPeriods: 1,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+  });
+  return { parkedItemsAlarm, parkingAgeAlarm };
 }
 
 /** Any dead letter, and p99 replication lag beyond `lagThreshold` in three of five minutes. */
@@ -17,7 +47,9 @@ export function createReplayAlarms(
   lagThreshold: Duration,
 ): { deadLetterAlarm: cloudwatch.Alarm; replicationLagAlarm: cloudwatch.Alarm } {
   const deadLetterAlarm = metrics.metricDeadLetters().createAlarm(scope, 'DeadLetterAlarm', {
-    alarmDescription: 'cdk-iot-dr: journal items could not be replayed into this region; inspect the replay dead-letter queue',
+    alarmDescription:
+      'cdk-iot-dr: journal items can never be replayed into this region as they are; read each dead letter\'s reason, fix the cause, ' +
+      'then run the stack output RedriveCommand',
     threshold: 1,
     evaluationPeriods: 1,
     comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
@@ -49,6 +81,10 @@ export function createReplayDashboard(scope: Construct, metrics: ReplayMetrics, 
       [
         new cloudwatch.GraphWidget({ title: 'Replay dead letters', left: [metrics.metricDeadLetters()], width: 12 }),
         new cloudwatch.GraphWidget({ title: 'Failed replay executions', left: [metrics.metricFailedExecutions()], width: 12 }),
+      ],
+      [
+        new cloudwatch.GraphWidget({ title: 'Parked replays', left: [metrics.metricParkedItems()], width: 12 }),
+        new cloudwatch.GraphWidget({ title: 'Oldest parked message (s)', left: [metrics.metricOldestParkedItemAge()], width: 12 }),
       ],
       [new cloudwatch.AlarmStatusWidget({ title: 'Replay alarms', alarms, width: 24 })],
     ],

@@ -8,6 +8,7 @@ import type { Construct } from 'constructs';
 import type { ReplaySettings } from './registry-replay-props';
 import { JOURNAL_ATTR } from '../../lambda/contract';
 import type { IReplicationJournal } from '../journal/replication-journal';
+import { allowLogsToUseKey } from '../private/service-policies';
 
 /** What the pipe is wired to. */
 export interface ReplayPipeWiring {
@@ -35,15 +36,23 @@ export function createReplayPipe(scope: Construct, wiring: ReplayPipeWiring): { 
   role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['states:StartSyncExecution'], resources: [stateMachine.stateMachineArn] }));
   role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [deadLetterQueue.queueArn] }));
   deadLetterQueue.encryptionMasterKey?.grant(role, 'kms:GenerateDataKey', 'kms:Decrypt');
-  const pipeLogs = new logs.LogGroup(scope, 'PipeLogs', { retention: settings.logRetention, removalPolicy: RemovalPolicy.RETAIN });
+  const pipeLogs = new logs.LogGroup(scope, 'PipeLogs', {
+    retention: settings.logRetention,
+    removalPolicy: RemovalPolicy.RETAIN,
+    encryptionKey: settings.logEncryptionKey,
+  });
+  if (settings.logEncryptionKey) allowLogsToUseKey(scope, settings.logEncryptionKey);
   pipeLogs.grantWrite(role);
 
   // Only changes another region wrote: this region's own items were captured here and are already
-  // applied. REMOVE (TTL expiry of tombstones) has no new image, so it never matches.
-  const filter = {
+  // applied. REMOVE (TTL expiry of tombstones) has no new image, so it never matches. An item naming no
+  // origin region (missing, or not a string) passes too: filtered, it would vanish without a trace; replayed,
+  // it is refused as malformed input and dead-lettered with its key.
+  const originRegion = (matcher: unknown) => ({
     eventName: ['INSERT', 'MODIFY'],
-    dynamodb: { NewImage: { [JOURNAL_ATTR.originRegion]: { S: [{ 'anything-but': [stack.region] }] } } },
-  };
+    dynamodb: { NewImage: { [JOURNAL_ATTR.originRegion]: { S: [matcher] } } },
+  });
+  const filters = [originRegion({ 'anything-but': [stack.region] }), originRegion({ exists: false })];
   const pipe = new pipes.CfnPipe(scope, 'Pipe', {
     description: 'cdk-iot-dr: journal stream to the replay state machine',
     roleArn: role.roleArn,
@@ -57,7 +66,7 @@ export function createReplayPipe(scope: Construct, wiring: ReplayPipeWiring): { 
         onPartialBatchItemFailure: 'AUTOMATIC_BISECT',
         deadLetterConfig: { arn: deadLetterQueue.queueArn },
       },
-      filterCriteria: { filters: [{ pattern: stack.toJsonString(filter) }] },
+      filterCriteria: { filters: filters.map((f) => ({ pattern: stack.toJsonString(f) })) },
     },
     target: stateMachine.stateMachineArn,
     targetParameters: { stepFunctionStateMachineParameters: { invocationType: 'REQUEST_RESPONSE' } },

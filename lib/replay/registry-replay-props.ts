@@ -1,8 +1,10 @@
 import { Duration } from 'aws-cdk-lib';
+import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as logs from 'aws-cdk-lib/aws-logs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { IConstruct } from 'constructs';
 import { EXPRESS_LIMIT, replayWorstCaseSeconds } from './retry-policies';
-import { DEFAULT_ECHO_TTL_SECONDS, DEFAULT_METRICS_NAMESPACE } from '../../lambda/contract';
+import { DEFAULT_ECHO_TTL_SECONDS, DEFAULT_METRICS_NAMESPACE, DEFAULT_PARKING_RETENTION_SECONDS } from '../../lambda/contract';
 import type { IEchoLedger } from '../journal/echo-ledger';
 import type { IReplicationJournal } from '../journal/replication-journal';
 import type { PipelineStageOptions } from '../pipeline-stage-options';
@@ -64,6 +66,32 @@ export interface RegistryReplayOptions extends PipelineStageOptions {
    * @default false - dashboards cost money each month; the alarms cover what needs attention
    */
   readonly dashboard?: boolean;
+
+  /**
+   * How long a replay that keeps failing for a reason that may pass (throttling, IoT 5xx, timeouts, network
+   * errors, a dependency or a local change not there yet) stays parked and retried with growing delays
+   * before it goes to the dead-letter queue as `ParkingExpired`. Between 1 day and 14 days.
+   *
+   * @default Duration.hours(24) - outlasts a regional IoT outage of hours; a tombstone (kept `tombstoneTtl`,
+   * 14 days by default) must outlive it, as every retry re-reads the journal item by key
+   */
+  readonly parkingRetention?: Duration;
+
+  /**
+   * What the replay state machine logs.
+   *
+   * @default sfn.LogLevel.ERROR - failed executions and states are what an operator needs; `ALL` logs every
+   * state transition of every batch
+   */
+  readonly workflowLogLevel?: sfn.LogLevel;
+
+  /**
+   * Whether the state machine's log lines include execution data (the states' input and output).
+   *
+   * @default false - execution data holds registry states (attributes, later certificates); turn it on
+   * only while debugging, and prefer a `logEncryptionKey` then
+   */
+  readonly includeExecutionData?: boolean;
 }
 
 export interface RegistryReplayProps extends RegistryReplayOptions {
@@ -84,6 +112,10 @@ export interface ReplaySettings {
   readonly handlerTimeout: Duration;
   readonly replicationLagThreshold: Duration;
   readonly logRetention: logs.RetentionDays;
+  readonly parkingRetention: Duration;
+  readonly workflowLogLevel: sfn.LogLevel;
+  readonly includeExecutionData: boolean;
+  readonly logEncryptionKey?: kms.IKey;
 }
 
 /** Applies the defaults and checks every setting; errors name the construct path, the prop and its range. */
@@ -112,5 +144,20 @@ export function replaySettings(scope: IConstruct, props: RegistryReplayOptions):
   const metricsNamespace = props.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE;
   checkMetricsNamespace(scope, 'metricsNamespace', metricsNamespace);
   const logRetention = props.logRetention ?? DEFAULT_LOG_RETENTION;
-  return { echoTtl, metricsNamespace, batchSize, maxBatchingWindow, maxRetryAttempts, handlerTimeout, replicationLagThreshold, logRetention };
+  const parkingRetention = props.parkingRetention ?? Duration.seconds(DEFAULT_PARKING_RETENTION_SECONDS);
+  checkDuration(scope, 'parkingRetention', parkingRetention, Duration.days(1), Duration.days(14));
+  return {
+    echoTtl,
+    metricsNamespace,
+    batchSize,
+    maxBatchingWindow,
+    maxRetryAttempts,
+    handlerTimeout,
+    replicationLagThreshold,
+    logRetention,
+    parkingRetention,
+    workflowLogLevel: props.workflowLogLevel ?? sfn.LogLevel.ERROR,
+    includeExecutionData: props.includeExecutionData ?? false,
+    logEncryptionKey: props.logEncryptionKey,
+  };
 }

@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -6,7 +6,8 @@ import type * as pipes from 'aws-cdk-lib/aws-pipes';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { createReplayAlarms, createReplayDashboard } from './monitoring';
+import { createParkingAlarms, createReplayAlarms, createReplayDashboard } from './monitoring';
+import { createParkingConsumer, createParkingQueue, replayQueueProps } from './parking';
 import { createReplayPipe } from './pipe';
 import { type RegistryReplayProps, replaySettings } from './registry-replay-props';
 import { createReplayFunction } from './replay-functions';
@@ -24,14 +25,27 @@ import { deadLetterDepth, handlerMetric } from '../private/metrics';
  * modifications written by another region — the journal's own `originRegion`, since current global tables
  * mark nothing, and TTL deletions have no new image. Each batch starts a synchronous Express execution
  * that maps over the records, routes each by its key's kind to a replay function, retries typed
- * errors with exponential backoff and full jitter, and sends anything that still fails to a dead-letter
- * queue with the key and the error. Replay functions record what they applied in the echo ledger.
+ * errors with exponential backoff and full jitter, and parks what still fails for a reason that may pass
+ * (throttling, 5xx, timeouts, network, a dependency or a local change not there yet) in a parking queue,
+ * whose consumer retries it with growing delays for `parkingRetention`, re-reading the journal item by key
+ * each time. Only what can never succeed, or still fails when the retention ends, reaches the dead-letter
+ * queue, with its reason; `redriveCommand` moves dead letters back into the parking queue. Replay
+ * functions record what they applied in the echo ledger.
  */
 export class RegistryReplay extends Construct {
   /** The echo ledger replay records what it applied in. */
   readonly echoLedger: IEchoLedger;
-  /** Items that could not be replayed, and batches the pipe gave up on. */
+  /** Items that can never be replayed (or were parked past `parkingRetention`), with their reason, and batches the pipe gave up on. */
   readonly deadLetterQueue: sqs.Queue;
+  /** Items whose replay failed for a reason that may pass, waiting for their next attempt. */
+  readonly parkingQueue: sqs.Queue;
+  /** The parking queue's consumer, retrying parked items with growing delays. */
+  readonly parkingFunction: lambda.Function;
+  /**
+   * The AWS CLI command that moves every dead letter back into the parking queue, once their cause is fixed
+   * (also a stack output, `RedriveCommand`).
+   */
+  readonly redriveCommand: string;
   /** The Express workflow replaying one batch of stream records. */
   readonly stateMachine: sfn.StateMachine;
   /** The EventBridge Pipe from the journal stream to the state machine. */
@@ -42,6 +56,10 @@ export class RegistryReplay extends Construct {
   readonly functions: { [stateName: string]: lambda.Function };
   /** Fires when anything reaches the dead-letter queue. */
   readonly deadLetterAlarm: cloudwatch.Alarm;
+  /** Fires when items have stayed parked for 15 minutes: replay into this region keeps failing. */
+  readonly parkedItemsAlarm: cloudwatch.Alarm;
+  /** Fires when the oldest parked message waits 30 minutes (twice the longest parking delay): the parking consumer is not draining. */
+  readonly parkingAgeAlarm: cloudwatch.Alarm;
   /** Fires when the p99 replication lag stays above `replicationLagThreshold`. */
   readonly replicationLagAlarm: cloudwatch.Alarm;
   /** The replay dashboard, when `dashboard` is true. */
@@ -55,24 +73,32 @@ export class RegistryReplay extends Construct {
     this.metricsNamespace = settings.metricsNamespace;
     this.echoLedger = props.echoLedger;
 
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
-      encryption: props.queueEncryptionKey ? sqs.QueueEncryption.KMS : sqs.QueueEncryption.SQS_MANAGED,
-      encryptionMasterKey: props.queueEncryptionKey,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', replayQueueProps(props.queueEncryptionKey));
     acknowledgeFinding(
       this.deadLetterQueue,
       'AwsSolutions-SQS3',
-      'This queue is itself the dead-letter queue of the replay pipe and state machine; nothing consumes it automatically.',
+      'This queue is itself the dead-letter queue of the replay pipe, state machine and parking queue; an operator redrives it.',
     );
+    this.parkingQueue = createParkingQueue(this, settings, props.queueEncryptionKey, this.deadLetterQueue);
 
     const functions: { [stateName: string]: lambda.Function } = {};
     for (const kind of REPLAY_KINDS) {
       functions[kind.stateName] = createReplayFunction(this, kind, { journal: props.journal, echoLedger: props.echoLedger, settings });
     }
     this.functions = functions;
-    this.stateMachine = createReplayWorkflow(this, { functions, deadLetterQueue: this.deadLetterQueue, settings });
+    this.stateMachine = createReplayWorkflow(this, {
+      functions,
+      parkingQueue: this.parkingQueue,
+      deadLetterQueue: this.deadLetterQueue,
+      settings,
+    });
+    this.parkingFunction = createParkingConsumer(this, {
+      journal: props.journal,
+      echoLedger: props.echoLedger,
+      parkingQueue: this.parkingQueue,
+      deadLetterQueue: this.deadLetterQueue,
+      settings,
+    });
     const { pipe, role } = createReplayPipe(this, {
       journal: props.journal,
       stateMachine: this.stateMachine,
@@ -85,9 +111,26 @@ export class RegistryReplay extends Construct {
     const alarms = createReplayAlarms(this, this, settings.replicationLagThreshold);
     this.deadLetterAlarm = alarms.deadLetterAlarm;
     this.replicationLagAlarm = alarms.replicationLagAlarm;
+    const parkingAlarms = createParkingAlarms(this, this);
+    this.parkedItemsAlarm = parkingAlarms.parkedItemsAlarm;
+    this.parkingAgeAlarm = parkingAlarms.parkingAgeAlarm;
     if (props.dashboard) {
-      this.dashboard = createReplayDashboard(this, this, [this.deadLetterAlarm, this.replicationLagAlarm]);
+      this.dashboard = createReplayDashboard(this, this, [this.deadLetterAlarm, this.replicationLagAlarm, this.parkedItemsAlarm, this.parkingAgeAlarm]);
     }
+
+    // Both queues carry the parked-item shape, so the parking consumer takes dead letters back as they are.
+    this.redriveCommand = [
+      'aws sqs start-message-move-task',
+      `--source-arn ${this.deadLetterQueue.queueArn}`,
+      `--destination-arn ${this.parkingQueue.queueArn}`,
+      `--region ${Stack.of(this).region}`,
+    ].join(' ');
+    new CfnOutput(this, 'RedriveCommand', {
+      description: 'Moves every replay dead letter back into the parking queue, once the cause is fixed',
+      value: this.redriveCommand,
+    });
+    new CfnOutput(this, 'DeadLetterQueueUrl', { description: 'Replay dead-letter queue', value: this.deadLetterQueue.queueUrl });
+    new CfnOutput(this, 'ParkingQueueUrl', { description: 'Replays waiting for their next attempt', value: this.parkingQueue.queueUrl });
   }
 
   /**
@@ -108,6 +151,26 @@ export class RegistryReplay extends Construct {
     return deadLetterDepth(this.deadLetterQueue, props);
   }
 
+  /** Items parked for another attempt: visible, delayed and in flight (maximum over a minute). */
+  metricParkedItems(props?: cloudwatch.MetricOptions): cloudwatch.IMetric {
+    const options = { statistic: cloudwatch.Stats.MAXIMUM, period: Duration.minutes(1), ...props };
+    return new cloudwatch.MathExpression({
+      expression: 'visible + delayed + inFlight',
+      usingMetrics: {
+        visible: this.parkingQueue.metricApproximateNumberOfMessagesVisible(options),
+        delayed: this.parkingQueue.metric('ApproximateNumberOfMessagesDelayed', options),
+        inFlight: this.parkingQueue.metricApproximateNumberOfMessagesNotVisible(options),
+      },
+      label: 'Parked items',
+      period: options.period,
+    });
+  }
+
+  /** Age of the oldest message in the parking queue, in seconds (maximum over a minute). */
+  metricOldestParkedItemAge(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.parkingQueue.metricApproximateAgeOfOldestMessage({ statistic: cloudwatch.Stats.MAXIMUM, period: Duration.minutes(1), ...props });
+  }
+
   /** Replay executions that failed as a whole (the pipe then retries the batch). */
   metricFailedExecutions(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
     return this.stateMachine.metricFailed({ statistic: cloudwatch.Stats.SUM, period: Duration.minutes(1), ...props });
@@ -117,5 +180,7 @@ export class RegistryReplay extends Construct {
   addAlarmAction(...actions: cloudwatch.IAlarmAction[]): void {
     this.deadLetterAlarm.addAlarmAction(...actions);
     this.replicationLagAlarm.addAlarmAction(...actions);
+    this.parkedItemsAlarm.addAlarmAction(...actions);
+    this.parkingAgeAlarm.addAlarmAction(...actions);
   }
 }

@@ -29,6 +29,7 @@ export function createReplayFunction(scope: Construct, kind: ReplayKind, wiring:
     description: `Replays journaled ${kind.description} into this region's IoT registry (cdk-iot-dr)`,
     timeout: settings.handlerTimeout,
     logRetention: settings.logRetention,
+    logEncryptionKey: settings.logEncryptionKey,
     environment: {
       [HANDLER_ENV.journalTableName]: journal.tableName,
       [HANDLER_ENV.echoLedgerTableName]: echoLedger.tableName,

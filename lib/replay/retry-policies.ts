@@ -5,7 +5,7 @@ import { RETRYABLE_ERRORS } from '../../lambda/contract';
 /** Express workflows stop after five minutes; each item's retries must fit with room to spare. */
 export const EXPRESS_LIMIT = Duration.minutes(5);
 
-/** Each dead-letter SendMessage attempt is bounded by this task timeout. */
+/** Each SendMessage attempt (to the parking or the dead-letter queue) is bounded by this task timeout. */
 export const DEAD_LETTER_SEND_TIMEOUT = Duration.seconds(5);
 
 /** A Retry rule, kept as data so the worst case can be computed from exactly what is deployed. */
@@ -17,16 +17,22 @@ export interface RetryPolicy {
   readonly maxDelay: Duration;
 }
 
-/** The parent, type or thing is not in this region yet: wait for capture-and-replay to bring it. */
+/**
+ * The parent, type or thing is not in this region yet: wait for capture-and-replay to bring it. Or this
+ * region holds a change its capture has not journaled yet: wait for capture to journal it.
+ */
 export const DEPENDENCY_RETRY: RetryPolicy = {
-  errors: [RETRYABLE_ERRORS.dependencyNotReady],
+  errors: [RETRYABLE_ERRORS.dependencyNotReady, RETRYABLE_ERRORS.localChangePending],
   interval: Duration.seconds(2),
   backoffRate: 2,
   maxAttempts: 6,
   maxDelay: Duration.seconds(20),
 };
 
-/** Throttling, a concurrent local change, an IoT 5xx, or Lambda's own transient errors: retry soon. */
+/**
+ * Throttling, a concurrent local change, an IoT 5xx or network error, Lambda's own transient errors or a
+ * function timeout: retry soon.
+ */
 export const TRANSIENT_RETRY: RetryPolicy = {
   errors: [
     RETRYABLE_ERRORS.throttled,
@@ -36,6 +42,8 @@ export const TRANSIENT_RETRY: RetryPolicy = {
     'Lambda.ServiceException',
     'Lambda.AWSLambdaException',
     'Lambda.SdkClientException',
+    'Lambda.Unknown',
+    'Sandbox.Timedout',
   ],
   interval: Duration.seconds(1),
   backoffRate: 2,
@@ -43,7 +51,7 @@ export const TRANSIENT_RETRY: RetryPolicy = {
   maxDelay: Duration.seconds(10),
 };
 
-/** A failed SendMessage to the dead-letter queue. */
+/** A failed SendMessage to the parking or the dead-letter queue. */
 export const DEAD_LETTER_RETRY: RetryPolicy = {
   errors: [sfn.Errors.TASKS_FAILED],
   interval: Duration.seconds(1),
@@ -63,8 +71,8 @@ function maxWaitSeconds(p: RetryPolicy): number {
 
 /**
  * Worst case for one record, in seconds: every attempt of the replay task runs to the handler timeout and
- * every retrier is exhausted with its longest waits, then the dead-letter send is retried too (each
- * SendMessage attempt bounded at 5 s). With the defaults: 11 attempts × 15 s + (70 s + 15 s) waits +
+ * every retrier is exhausted with its longest waits, then the send to the parking (or dead-letter) queue is
+ * retried too (each SendMessage attempt bounded at 5 s; both sends share one policy, so one bound holds). With the defaults: 11 attempts × 15 s + (70 s + 15 s) waits +
  * 3 × 5 s + 3 s = 268 s, under Express's 300 s. Records of a batch run in parallel (Map concurrency equals
  * the batch size), so this is also the bound for the execution.
  */

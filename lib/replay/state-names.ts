@@ -10,7 +10,11 @@ export const REPLAY_STATE_NAMES = {
   replayMembership: 'ReplayMembership',
   /** Pass state describing a key of no known kind as an `UnknownEntityKind` error. */
   markUnknownEntityKind: 'MarkUnknownEntityKind',
-  /** SQS SendMessage of the failed item to the replay dead-letter queue. */
+  /** SQS SendMessage of an item that failed for a reason that may pass to the parking queue, delayed. */
+  sendToParkingQueue: 'SendToParkingQueue',
+  /** Ends an iteration whose item was parked, so the rest of the batch is unaffected. */
+  parked: 'Parked',
+  /** SQS SendMessage of an item that can never succeed to the replay dead-letter queue, with its reason. */
   sendToDeadLetterQueue: 'SendToDeadLetterQueue',
   /** Ends an iteration whose item was dead-lettered, so the rest of the batch is unaffected. */
   deadLettered: 'DeadLettered',
@@ -18,3 +22,6 @@ export const REPLAY_STATE_NAMES = {
 
 /** States that write to the replay dead-letter queue (an end-to-end test overrides these with local handlers). */
 export const REPLAY_DEAD_LETTER_STATE_NAMES: readonly string[] = [REPLAY_STATE_NAMES.sendToDeadLetterQueue];
+
+/** States that write to the parking queue (an end-to-end test overrides these with local handlers). */
+export const REPLAY_PARKING_STATE_NAMES: readonly string[] = [REPLAY_STATE_NAMES.sendToParkingQueue];

@@ -1,4 +1,4 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
+import { type CfnResource, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -9,24 +9,28 @@ import type { ReplaySettings } from './registry-replay-props';
 import { REPLAY_KINDS } from './replay-kinds';
 import { DEAD_LETTER_RETRY, DEAD_LETTER_SEND_TIMEOUT, DEPENDENCY_RETRY, EXPRESS_LIMIT, TRANSIENT_RETRY, retryProps } from './retry-policies';
 import { REPLAY_STATE_NAMES } from './state-names';
-import { JOURNAL_ATTR, UNKNOWN_ENTITY_KIND_ERROR } from '../../lambda/contract';
+import { FIRST_PARKING_DELAY_SECONDS, JOURNAL_ATTR, PARKED_ERRORS, UNKNOWN_ENTITY_KIND_ERROR } from '../../lambda/contract';
 import { acknowledgeFinding, acknowledgeWildcardResource } from '../private/acknowledge';
+import { LOG_DELIVERY_ACTIONS, WORKFLOW_TRACING_ACTIONS, allowLogsToUseKey, wildcardOnlyPolicy } from '../private/service-policies';
 
 /** What the workflow is wired to. */
 export interface ReplayWorkflowWiring {
   /** Replay functions by state name (one per entry of `REPLAY_KINDS`). */
   readonly functions: { readonly [stateName: string]: lambda.IFunction };
+  /** Where items that failed for a reason that may pass wait to be retried. */
+  readonly parkingQueue: sqs.IQueue;
   readonly deadLetterQueue: sqs.IQueue;
   readonly settings: ReplaySettings;
 }
 
 /**
  * The Express state machine replaying one batch of stream records: a Map over the records, a Choice on
- * each journal key's kind, one Lambda task per kind with the Retry rules of `retry-policies.ts`, and a
- * dead-letter send shared by every Catch and by keys of no known kind. States are created in `scope`
- * under their `REPLAY_STATE_NAMES`.
+ * each journal key's kind, one Lambda task per kind with the Retry rules of `retry-policies.ts`, then a
+ * Catch that parks what may pass (`PARKED_ERRORS`) and dead-letters the rest, with its reason, as do keys
+ * of no known kind. States are created in `scope` under their `REPLAY_STATE_NAMES`.
  */
 export function createReplayWorkflow(scope: Construct, wiring: ReplayWorkflowWiring): sfn.StateMachine {
+  const sendToParkingQueue = parkingSteps(scope, wiring.parkingQueue);
   const sendToDeadLetterQueue = deadLetterSteps(scope, wiring.deadLetterQueue);
   const route = new sfn.Choice(scope, REPLAY_STATE_NAMES.routeByEntityKind);
   for (const kind of REPLAY_KINDS) {
@@ -37,6 +41,7 @@ export function createReplayWorkflow(scope: Construct, wiring: ReplayWorkflowWir
     })
       .addRetry(retryProps(DEPENDENCY_RETRY))
       .addRetry(retryProps(TRANSIENT_RETRY))
+      .addCatch(sendToParkingQueue, { errors: [...PARKED_ERRORS], resultPath: '$.error' })
       .addCatch(sendToDeadLetterQueue, { errors: [sfn.Errors.ALL], resultPath: '$.error' });
     route.when(sfn.Condition.stringMatches('$.key', kind.keyPattern), invoke);
   }
@@ -54,26 +59,64 @@ export function createReplayWorkflow(scope: Construct, wiring: ReplayWorkflowWir
   const eachRecord = new sfn.Map(scope, REPLAY_STATE_NAMES.replayEachRecord, {
     itemsPath: sfn.JsonPath.entirePayload,
     maxConcurrency: wiring.settings.batchSize,
-    // Builds the handlers' ReplayTaskInput from the stream record's keys and new image.
+    // Builds the handlers' ReplayTaskInput from the stream record's keys and new image. The origin region is
+    // not selected: a record without one must reach the handler (which dead-letters it), not fail the batch.
     itemSelector: {
       key: sfn.JsonPath.stringAt(`${record}.Keys.${JOURNAL_ATTR.sortKey}.S`),
       partition: sfn.JsonPath.stringAt(`${record}.Keys.${JOURNAL_ATTR.partitionKey}.S`),
       version: sfn.JsonPath.stringAt(`${record}.NewImage.${JOURNAL_ATTR.version}.S`),
-      originRegion: sfn.JsonPath.stringAt(`${record}.NewImage.${JOURNAL_ATTR.originRegion}.S`),
       eventTime: sfn.JsonPath.stringToJson(sfn.JsonPath.stringAt(`${record}.NewImage.${JOURNAL_ATTR.eventTime}.N`)),
     },
   });
   eachRecord.itemProcessor(route);
 
-  const workflowLogs = new logs.LogGroup(scope, 'WorkflowLogs', { retention: wiring.settings.logRetention, removalPolicy: RemovalPolicy.RETAIN });
+  const { settings } = wiring;
+  const workflowLogs = new logs.LogGroup(scope, 'WorkflowLogs', {
+    retention: settings.logRetention,
+    removalPolicy: RemovalPolicy.RETAIN,
+    encryptionKey: settings.logEncryptionKey,
+  });
+  if (settings.logEncryptionKey) allowLogsToUseKey(scope, settings.logEncryptionKey);
   const stateMachine = new sfn.StateMachine(scope, 'StateMachine', {
     stateMachineType: sfn.StateMachineType.EXPRESS,
     definitionBody: sfn.DefinitionBody.fromChainable(eachRecord),
     timeout: EXPRESS_LIMIT,
-    tracingEnabled: true,
-    logs: { destination: workflowLogs, level: sfn.LogLevel.ALL, includeExecutionData: true },
     comment: "cdk-iot-dr: replays journal stream records from the other region into this region's IoT registry",
   });
+  // Logging and tracing are set on the L1: the L2 would put their wildcard statements in the role's default
+  // policy, where acknowledging `Resource::*` would also hide any wildcard added later.
+  const cfn = stateMachine.node.defaultChild as sfn.CfnStateMachine;
+  cfn.loggingConfiguration = {
+    destinations: [{ cloudWatchLogsLogGroup: { logGroupArn: workflowLogs.logGroupArn } }],
+    level: settings.workflowLogLevel,
+    includeExecutionData: settings.includeExecutionData,
+  };
+  cfn.tracingConfiguration = { enabled: true };
+  if (settings.workflowLogLevel !== sfn.LogLevel.ALL) {
+    acknowledgeFinding(
+      stateMachine,
+      'AwsSolutions-SF1',
+      'Logs errors by default (workflowLogLevel): every state of every batch would log registry states at ALL; ' +
+        'X-Ray traces every execution and the pipe logs failed batches.',
+    );
+  }
+  const logDelivery = wildcardOnlyPolicy(
+    scope,
+    'WorkflowLogDeliveryPolicy',
+    stateMachine.role,
+    LOG_DELIVERY_ACTIONS,
+    'CloudWatch Logs log delivery (logs:CreateLogDelivery and friends) supports no resource-level permissions.',
+  );
+  const tracing = wildcardOnlyPolicy(
+    scope,
+    'WorkflowTracingPolicy',
+    stateMachine.role,
+    WORKFLOW_TRACING_ACTIONS,
+    'X-Ray tracing (xray:PutTraceSegments and friends) supports no resource-level permissions.',
+  );
+  // Step Functions checks the log delivery permissions when it creates the state machine.
+  cfn.addResourceDependency(logDelivery.node.defaultChild as CfnResource);
+  cfn.addResourceDependency(tracing.node.defaultChild as CfnResource);
   for (const fn of Object.values(wiring.functions)) {
     // Invoke permissions cover the function and its versions/aliases (`<arn>:*`); only $LATEST is invoked.
     acknowledgeWildcardResource(
@@ -82,24 +125,45 @@ export function createReplayWorkflow(scope: Construct, wiring: ReplayWorkflowWir
       "Granted by LambdaInvoke for the function's versions and aliases; the role may invoke only this replay function.",
     );
   }
-  acknowledgeFinding(
-    stateMachine.role,
-    'AwsSolutions-IAM5[Resource::*]',
-    'Log delivery (logs:CreateLogDelivery and friends) and X-Ray (xray:PutTraceSegments) support no resource-level permissions.',
-  );
   return stateMachine;
 }
 
-/** The dead-letter send shared by every Catch and by unknown kinds, then a successful end. */
+/** What both queues carry about a failed item (the `ParkedItem` shape of lambda/contract/parking.ts). */
+function failedItem(): Record<string, unknown> {
+  return {
+    key: sfn.JsonPath.stringAt('$.key'),
+    partition: sfn.JsonPath.stringAt('$.partition'),
+    version: sfn.JsonPath.stringAt('$.version'),
+    eventTime: sfn.JsonPath.numberAt('$.eventTime'),
+    // The workflow's retries count as one attempt; the Catch target's entry time is when they gave up.
+    attempt: 1,
+    firstFailedAt: sfn.JsonPath.stringAt('$$.State.EnteredTime'),
+    error: sfn.JsonPath.stringAt('$.error.Error'),
+    cause: sfn.JsonPath.stringAt('$.error.Cause'),
+  };
+}
+
+/** The parking send shared by every Catch of a transient error, then a successful end. */
+function parkingSteps(scope: Construct, parkingQueue: sqs.IQueue): sfn.TaskStateBase {
+  const send = new tasks.SqsSendMessage(scope, REPLAY_STATE_NAMES.sendToParkingQueue, {
+    queue: parkingQueue,
+    messageBody: sfn.TaskInput.fromObject(failedItem()),
+    delay: Duration.seconds(FIRST_PARKING_DELAY_SECONDS),
+    resultPath: sfn.JsonPath.DISCARD,
+    taskTimeout: sfn.Timeout.duration(DEAD_LETTER_SEND_TIMEOUT),
+  }).addRetry(retryProps(DEAD_LETTER_RETRY));
+  send.next(new sfn.Succeed(scope, REPLAY_STATE_NAMES.parked));
+  return send;
+}
+
+/** The dead-letter send shared by the Catch of everything else and by unknown kinds, then a successful end. */
 function deadLetterSteps(scope: Construct, deadLetterQueue: sqs.IQueue): sfn.TaskStateBase {
   const send = new tasks.SqsSendMessage(scope, REPLAY_STATE_NAMES.sendToDeadLetterQueue, {
     queue: deadLetterQueue,
     messageBody: sfn.TaskInput.fromObject({
-      key: sfn.JsonPath.stringAt('$.key'),
-      partition: sfn.JsonPath.stringAt('$.partition'),
-      version: sfn.JsonPath.stringAt('$.version'),
-      error: sfn.JsonPath.stringAt('$.error.Error'),
-      cause: sfn.JsonPath.stringAt('$.error.Cause'),
+      ...failedItem(),
+      reason: sfn.JsonPath.stringAt('$.error.Error'),
+      deadLetteredAt: sfn.JsonPath.stringAt('$$.State.EnteredTime'),
     }),
     resultPath: sfn.JsonPath.DISCARD,
     taskTimeout: sfn.Timeout.duration(DEAD_LETTER_SEND_TIMEOUT),

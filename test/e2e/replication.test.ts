@@ -135,6 +135,29 @@ describe('registry replication, end to end', () => {
     expect(secondary.emulator.snapshot().things.map((t) => t.name)).toEqual(['pump-1', 'pump-2', 'pump-3', 'pump-4', 'pump-5', 'pump-6', 'pump-7', 'pump-8']);
   });
 
+  test('a journal item without originRegion reaches the replay dead-letter queue with its key, not silence', async () => {
+    const { originRegion: _dropped, ...orphan } = {
+      pk: 'thing#orphan',
+      sk: 'thing#orphan',
+      kind: 'thing' as const,
+      version: '000001700000000000#nowhere#000000000001#e-orphan',
+      eventTime: Date.now(),
+      eventId: 'e-orphan',
+      originRegion: 'nowhere',
+      deleted: false,
+      state: { thingName: 'orphan', attributes: {} },
+      stateHash: 'h-orphan',
+      capturedAt: Date.now(),
+    };
+    await primary.journal.putIfNewer(orphan as never);
+    await world.settle();
+    // Both regions' pipes pass it (no origin to filter on) and both replays refuse it.
+    for (const node of [primary, secondary]) {
+      expect(node.replayDeadLetters.map((l) => [l.key, l.error])).toEqual([['thing#orphan', 'MalformedInput']]);
+    }
+    expect(secondary.emulator.snapshot().things).toEqual([]);
+  });
+
   test('a malformed registry event goes to the capture dead-letter queue; the others replicate', async () => {
     await primary.iot.send(new CreateThingCommand({ thingName: 'good-1' }));
     primary.pendingEvents.push({ topic: '$aws/events/thing/broken/created', payload: { eventType: 'THING_EVENT', operation: 'CREATED', thingName: 42 } });

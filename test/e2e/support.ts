@@ -5,7 +5,7 @@
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { DrTopology, IotDrDeployment } from '../../lib';
-import { REPLAY_DEAD_LETTER_STATE_NAMES, REPLAY_STATE_NAMES } from '../../lib/replay/state-names';
+import { REPLAY_DEAD_LETTER_STATE_NAMES, REPLAY_PARKING_STATE_NAMES, REPLAY_STATE_NAMES } from '../../lib/replay/state-names';
 import { replayWorkflowFrom, type ReplayWorkflow } from '../support/pipeline/replay-workflow';
 import { ReplicationWorld, type WorldOptions } from '../support/pipeline/two-region';
 
@@ -41,6 +41,7 @@ export async function startWorld(overrides: Partial<WorldOptions> = {}): Promise
       thingGroup: REPLAY_STATE_NAMES.replayThingGroup,
       membership: REPLAY_STATE_NAMES.replayMembership,
       deadLetterStates: REPLAY_DEAD_LETTER_STATE_NAMES,
+      parkingStates: REPLAY_PARKING_STATE_NAMES,
     },
     ...overrides,
   });

@@ -114,7 +114,8 @@ describe('IotDrDeployment per-region settings', () => {
         KeySchema: [{ AttributeName: 'key', KeyType: 'HASH' }],
         Replicas: [Match.objectLike({ SSESpecification: { KMSMasterKeyId: key } })],
       });
-      template.resourcePropertiesCountIs('AWS::SQS::Queue', { KmsMasterKeyId: key }, 3);
+      // Capture's queue and dead-letter queue, replay's parking and dead-letter queues.
+      template.resourcePropertiesCountIs('AWS::SQS::Queue', { KmsMasterKeyId: key }, 4);
     }
   });
 
@@ -124,7 +125,7 @@ describe('IotDrDeployment per-region settings', () => {
       [secondary, TOPICS.secondary],
     ] as const) {
       const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
-      expect(alarms).toHaveLength(3);
+      expect(alarms).toHaveLength(5);
       for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([topic]);
     }
   });
@@ -135,7 +136,7 @@ describe('IotDrDeployment per-region settings', () => {
     const topic = new sns.Topic(stack, 'Alarms');
     stack.registryReplication.addAlarmAction(new cloudwatchActions.SnsAction(topic));
     const alarms = Object.values(Template.fromStack(stack).findResources('AWS::CloudWatch::Alarm'));
-    expect(alarms).toHaveLength(3);
+    expect(alarms).toHaveLength(5);
     for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^Alarms/) }]);
     Template.fromStack(custom.iotServices.secondary).resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { AlarmActions: Match.anyValue() }, 0);
   });

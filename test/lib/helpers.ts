@@ -80,3 +80,13 @@ export function stateMachineDefinition(template: Template): Record<string, any> 
   if (machines.length !== 1) throw new Error(`expected one state machine, found ${machines.length}`);
   return JSON.parse(flattenCfn(machines[0].Properties.DefinitionString));
 }
+
+/** The IAM policies attached to `role`, by logical id: the role's DefaultPolicy and any policy of its own. */
+export function policiesOf(template: Template, role: IConstruct): Record<string, unknown[]> {
+  const roleId = logicalId(role);
+  return Object.fromEntries(
+    Object.entries(template.findResources('AWS::IAM::Policy'))
+      .filter(([, p]) => (p.Properties.Roles as unknown[]).some((r) => JSON.stringify(r) === JSON.stringify({ Ref: roleId })))
+      .map(([id, p]) => [id, p.Properties.PolicyDocument.Statement as unknown[]]),
+  );
+}

@@ -54,7 +54,7 @@ describe('IotRegistryReplication', () => {
 
     it('sends every alarm to the given actions', () => {
       const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
-      expect(alarms).toHaveLength(3);
+      expect(alarms).toHaveLength(5);
       for (const alarm of alarms) {
         expect(alarm.Properties.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^Alarms/) }]);
       }
@@ -179,7 +179,7 @@ describe('IotRegistryReplication', () => {
       Properties: Match.objectLike({ TableName: 'fleet-journal', Replicas: Match.arrayWith([Match.objectLike({ DeletionProtectionEnabled: false })]) }),
     });
     template.hasResourceProperties('AWS::DynamoDB::GlobalTable', { TableName: 'fleet-echoes' });
-    template.resourcePropertiesCountIs('AWS::SQS::Queue', { KmsMasterKeyId: getAtt(key, 'Arn') }, 3);
+    template.resourcePropertiesCountIs('AWS::SQS::Queue', { KmsMasterKeyId: getAtt(key, 'Arn') }, 4);
     template.resourceCountIs('Custom::IotDrRegistryEventConfigurations', 0);
     template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 365 });
     template.hasResourceProperties('AWS::Pipes::Pipe', { SourceParameters: { DynamoDBStreamParameters: Match.objectLike({ BatchSize: 20 }) } });

@@ -2,6 +2,7 @@ import { ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SQSEvent } from 'aws-lambda';
 import { type CaptureJournal, createCaptureHandler } from '../../../lambda/capture/capture-handler';
+import { MAX_EVENT_CLOCK_SKEW_MS } from '../../../lambda/capture/registry-events';
 import type { DeadLetter } from '../../../lambda/capture/dead-letters';
 import type { RegistryReader } from '../../../lambda/shared/registry-adapter';
 import { EchoLedgerStore, hashFingerprint, versionFingerprint } from '../../../lambda/shared/echo-ledger-store';
@@ -683,6 +684,142 @@ describe('failures', () => {
     const bodies = Array.from({ length: 40 }, (_, i) => thingEvent(`T${i}`, 'CREATED', { timestamp: 10 + i }));
     expect(await h.handler(sqsBatch(...bodies))).toEqual({ batchItemFailures: [] });
     expect(h.totals().EventsCaptured).toBe(40);
+  });
+});
+
+describe('bad input: dead-lettered at once, with its reason', () => {
+  /** The IoT rule error action's message: the original MQTT payload (no `topic`, the rule's SELECT adds it) in base64. */
+  const ruleErrorAction = (event: Record<string, unknown>): Record<string, unknown> => {
+    const { topic, ...payload } = event;
+    return {
+      ruleName: 'iot_dr_thing_events',
+      topic,
+      cloudwatchTraceId: '7e146a2c-95b5-6caf-98b9-50e3969734c7',
+      clientId: 'iot-registry',
+      base64OriginalPayload: Buffer.from(JSON.stringify(payload)).toString('base64'),
+      failures: [{ failedAction: 'SqsAction', failedResource: 'iot-dr-capture', errorMessage: 'Failed to send message to SQS' }],
+    };
+  };
+
+  test('an item DynamoDB refuses (over 400 KB) is dead-lettered on the first receive with the ValidationException', async () => {
+    const h = await harness();
+    const big = thingEvent('Big', 'CREATED', { attributes: { blob: 'x'.repeat(410_000) } });
+    const batch = sqsBatch(big, thingEvent('Small', 'CREATED'));
+    expect(await h.handler(batch)).toEqual({ batchItemFailures: [] });
+    expect(h.dlq).toEqual([
+      {
+        reason: 'JournalWriteRejected',
+        error: expect.stringMatching(/^journal item thing#Big refused: ValidationException: Item size has exceeded the maximum allowed size/),
+        body: batch.Records[0].body,
+        messageId: batch.Records[0].messageId,
+      },
+    ]);
+    expect(await h.get('thing#Big')).toBeUndefined();
+    expect(await h.get('thing#Small')).toBeDefined();
+    expect(h.totals()).toMatchObject({ MalformedEvents: 1, EventsCaptured: 1 });
+  });
+
+  test('an attribute named __proto__ survives parsing and is dead-lettered naming it (DynamoDB cannot hold it)', async () => {
+    const h = await harness();
+    // JSON.parse makes '__proto__' an own property, exactly as the rule delivers it.
+    const body = JSON.stringify(thingEvent('Proto', 'CREATED')).replace('"attributes":{', '"attributes":{"__proto__":"legal in IoT",');
+    expect(Object.keys((JSON.parse(body) as { attributes: object }).attributes)).toContain('__proto__');
+    expect(await h.handler(sqsBatch(body))).toEqual({ batchItemFailures: [] });
+    expect(h.dlq).toEqual([
+      expect.objectContaining({ reason: 'JournalWriteRejected', error: expect.stringMatching(/state\.attributes\.__proto__: an attribute named '__proto__' cannot be stored/), body }),
+    ]);
+    expect(await h.get('thing#Proto')).toBeUndefined();
+  });
+
+  test('a merge DynamoDB refuses is dead-lettered too, not retried', async () => {
+    const h = await harness();
+    h.iot.things.set('Wide', { thingName: 'Wide', attributes: { blob: 'x'.repeat(410_000) } });
+    const batch = sqsBatch(thingTypeAssociationEvent('Wide', 'Sensor', 'CREATED'));
+    expect(await h.handler(batch)).toEqual({ batchItemFailures: [] });
+    expect(h.dlq).toEqual([expect.objectContaining({ reason: 'JournalWriteRejected', error: expect.stringMatching(/ValidationException/) })]);
+  });
+
+  test('an event stamped beyond now + the allowed clock skew is malformed (it would lock its entity forever)', async () => {
+    const h = await harness();
+    const future = thingEvent('Future', 'CREATED', { timestamp: 9e14 });
+    const justAhead = thingEvent('Ahead', 'CREATED', { timestamp: NOW + MAX_EVENT_CLOCK_SKEW_MS });
+    const batch = sqsBatch(future, justAhead);
+    expect(await h.handler(batch)).toEqual({ batchItemFailures: [] });
+    expect(h.dlq).toEqual([
+      {
+        reason: 'MalformedEvent',
+        error: `timestamp 900000000000000 (${new Date(9e14).toISOString()}) is later than now + the allowed clock skew of 300 s (${new Date(NOW + 300_000).toISOString()})`,
+        body: batch.Records[0].body,
+        messageId: batch.Records[0].messageId,
+      },
+    ]);
+    expect(await h.get('thing#Future')).toBeUndefined();
+    expect(await h.get('thing#Ahead')).toBeDefined();
+    // A later genuine change is journaled: nothing was locked.
+    await h.sendEach(thingEvent('Future', 'UPDATED', { timestamp: NOW, attributes: { a: '1' } }));
+    expect(await h.get('thing#Future')).toMatchObject({ state: { attributes: { a: '1' } } });
+  });
+
+  describe('every shape in the capture dead-letter queue is processable on redrive', () => {
+    test('SQS redrive after maxReceiveCount: the rule message as it was', async () => {
+      const h = await harness();
+      expect(await h.sendEach(thingEvent('Raw', 'CREATED'))).toEqual([]);
+      expect(await h.get('thing#Raw')).toBeDefined();
+    });
+
+    test('the IoT rule error action: base64OriginalPayload unwrapped, topic taken from the error message', async () => {
+      const h = await harness();
+      const event = thingEvent('Errored', 'CREATED', { timestamp: 10 });
+      expect(await h.sendEach(ruleErrorAction(event))).toEqual([]);
+      expect(h.dlq).toEqual([]);
+      expect(await h.get('thing#Errored')).toMatchObject({ eventTime: 10, eventId: event.eventId, state: { thingName: 'Errored' } });
+      // Membership events name their entities only in the topic.
+      expect(await h.sendEach(ruleErrorAction(membershipEvent('G', 'Errored', 'ADDED')))).toEqual([]);
+      expect(await h.get('thingGroup#G', 'member#G#Errored')).toMatchObject({ deleted: false });
+    });
+
+    test("the capture handler's own dead letter: its body is the rule message; dead-lettered again, it does not nest", async () => {
+      const h = await harness();
+      const batch = sqsBatch(thingEvent('Late', 'CREATED', { timestamp: 9e14 }));
+      await h.handler(batch);
+      const [letter] = h.dlq.splice(0);
+      expect(letter.body).toBe(batch.Records[0].body);
+      // Redriven while still malformed: the same reason, the same body, no letter inside a letter.
+      const again = sqsBatch(JSON.stringify(letter));
+      expect(await h.handler(again)).toEqual({ batchItemFailures: [] });
+      expect(h.dlq).toEqual([{ ...letter, messageId: again.Records[0].messageId }]);
+      // A letter whose cause is fixed (here: an event the handler once refused) is captured.
+      const fixed = { reason: 'JournalWriteRejected', error: 'was refused', body: JSON.stringify(thingEvent('Fixed', 'CREATED')), messageId: 'm-1' };
+      expect(await h.sendEach(fixed)).toEqual([]);
+      expect(await h.get('thing#Fixed')).toBeDefined();
+    });
+
+    test('a malformed error-action message is dead-lettered with the decoded rule message and its reason', async () => {
+      const h = await harness();
+      const event = { ...thingEvent('Bad', 'CREATED'), timestamp: 'yesterday' };
+      const batch = sqsBatch(ruleErrorAction(event));
+      await h.handler(batch);
+      expect(h.dlq).toEqual([
+        {
+          reason: 'MalformedEvent',
+          error: expect.stringMatching(/timestamp/),
+          body: JSON.stringify(event),
+          messageId: batch.Records[0].messageId,
+        },
+      ]);
+      // The stored body is the one shape: redriven once fixed, it is a plain rule message.
+      expect(JSON.parse(h.dlq[0].body)).toMatchObject({ topic: '$aws/events/thing/Bad/created' });
+    });
+
+    test('an error-action message whose payload is not a JSON object is dead-lettered as it came', async () => {
+      const h = await harness();
+      const body = { topic: '$aws/events/thing/X/created', base64OriginalPayload: Buffer.from('not json').toString('base64'), failures: [] };
+      const batch = sqsBatch(body);
+      await h.handler(batch);
+      expect(h.dlq).toEqual([
+        { reason: 'MalformedEvent', error: 'base64OriginalPayload is not a base64-encoded JSON object', body: batch.Records[0].body, messageId: batch.Records[0].messageId },
+      ]);
+    });
   });
 });
 

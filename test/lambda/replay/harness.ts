@@ -111,7 +111,7 @@ export function journalItem(o: ItemOptions): JournalItem {
 
 /** The task the state machine would hand replay for a stream record carrying `item`. */
 export function taskFor(item: JournalItem): ReplayTaskInput {
-  return { key: item.sk, partition: item.pk, version: item.version, originRegion: item.originRegion, eventTime: item.eventTime };
+  return { key: item.sk, partition: item.pk, version: item.version, eventTime: item.eventTime };
 }
 
 const meta = { $metadata: {} };

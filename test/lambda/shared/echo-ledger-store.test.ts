@@ -1,4 +1,5 @@
 import { EchoLedgerStore, hashFingerprint, versionFingerprint } from '../../../lambda/shared/echo-ledger-store';
+import { TOMBSTONE_HASH } from '../../../lambda/shared/hash';
 import { type JournalTables, startJournalTables } from '../../support/journal-tables';
 
 let tables: JournalTables;
@@ -95,5 +96,43 @@ describe('echo ledger', () => {
     await ledger.clear('thing#T', clock);
     expect(await ledger.isEcho('thing#T', [H1], clock)).toBe(false);
     await expect(ledger.forget('thing#absent', [H1])).resolves.toBeUndefined();
+  });
+});
+
+describe('known local state', () => {
+  test('is its own item, apart from the fingerprints, without their TTL; a tombstone expires with the journal tombstone', async () => {
+    await ledger.record('thing#T', [versionFingerprint(1)]);
+    expect(await ledger.recordKnownState('thing#T', { localVersion: 1, stateHash: 'a', at: clock })).toBe(true);
+    await ledger.clear('thing#T', clock + 10_000);
+    expect(await ledger.knownState('thing#T')).toEqual({ localVersion: 1, stateHash: 'a', at: clock });
+    clock += 10_000_000;
+    expect(await ledger.knownState('thing#T')).toEqual({ localVersion: 1, stateHash: 'a', at: clock - 10_000_000 });
+
+    const expiresAt = Math.floor(clock / 1000) + 60;
+    expect(await ledger.recordKnownState('thing#T', { stateHash: TOMBSTONE_HASH, at: clock }, expiresAt)).toBe(true);
+    expect(await ledger.knownState('thing#T')).toEqual({ stateHash: TOMBSTONE_HASH, at: clock });
+    clock += 61_000;
+    expect(await ledger.knownState('thing#T')).toBeUndefined();
+  });
+
+  test('a higher version of the same incarnation wins whatever the clocks say; a lower one never replaces it', async () => {
+    await ledger.recordKnownState('thing#T', { localVersion: 3, stateHash: 'c', at: clock });
+    expect(await ledger.recordKnownState('thing#T', { localVersion: 2, stateHash: 'b', at: clock + 5 })).toBe(false);
+    expect(await ledger.recordKnownState('thing#T', { localVersion: 4, stateHash: 'd', at: clock - 5 })).toBe(true);
+    expect(await ledger.knownState('thing#T')).toMatchObject({ localVersion: 4 });
+  });
+
+  test('tombstones, re-creations (version 1) and kinds without versions are ordered by time', async () => {
+    await ledger.recordKnownState('thing#T', { localVersion: 4, stateHash: 'd', at: clock });
+    expect(await ledger.recordKnownState('thing#T', { stateHash: TOMBSTONE_HASH, at: clock - 1 })).toBe(false);
+    expect(await ledger.recordKnownState('thing#T', { stateHash: TOMBSTONE_HASH, at: clock + 1 })).toBe(true);
+    // A late event of the deleted incarnation does not bring it back.
+    expect(await ledger.recordKnownState('thing#T', { localVersion: 3, stateHash: 'c', at: clock - 10 })).toBe(false);
+    expect(await ledger.recordKnownState('thing#T', { localVersion: 1, stateHash: 'new', at: clock + 2 })).toBe(true);
+    expect(await ledger.knownState('thing#T')).toEqual({ localVersion: 1, stateHash: 'new', at: clock + 2 });
+
+    await ledger.recordKnownState('thingType#P', { stateHash: 'live', at: clock });
+    expect(await ledger.recordKnownState('thingType#P', { stateHash: 'older', at: clock - 1 })).toBe(false);
+    expect(await ledger.recordKnownState('thingType#P', { stateHash: 'deprecated', at: clock + 1 })).toBe(true);
   });
 });

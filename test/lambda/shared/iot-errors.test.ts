@@ -17,6 +17,23 @@ describe('toRetryableError', () => {
     expect(mapped.cause).toBe(original);
   });
 
+  test.each([
+    ['TimeoutError', undefined],
+    ['RequestTimeout', undefined],
+    ['Error', 'ECONNRESET'],
+    ['Error', 'ECONNREFUSED'],
+    ['Error', 'ETIMEDOUT'],
+    ['Error', 'ENOTFOUND'],
+    ['Error', 'EAI_AGAIN'],
+  ])('a request that got no answer (%s %s) becomes RegistryUnavailable, keeping the cause', (name, code) => {
+    const original = Object.assign(new Error('socket hang up'), { name, ...(code ? { code } : {}) });
+    const mapped = toRetryableError(original, 'DescribeThing lamp-1') as Error;
+    expect(mapped.name).toBe(RETRYABLE_ERRORS.unavailable);
+    expect(mapped.message).toMatch(/got no answer/);
+    expect(mapped.cause).toBe(original);
+    expect(isDefinitelyRejected(original)).toBe(false);
+  });
+
   test('a request error that can never succeed is returned as is (the workflow sends it to the DLQ)', () => {
     const original = sdkError('InvalidRequestException', 400, 'client');
     expect(toRetryableError(original, 'CreateThing')).toBe(original);

@@ -1,6 +1,7 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { TOMBSTONE_HASH } from '../../../lambda/shared/hash';
-import { JournalStore, tombstoneItem, type TombstoneFields } from '../../../lambda/shared/journal-store';
+import { MalformedInput } from '../../../lambda/shared/errors';
+import { JournalItemRejected, JournalStore, tombstoneItem, type TombstoneFields } from '../../../lambda/shared/journal-store';
 import { memberKeys, thingGroupKeys, thingKeys, type ItemKeys } from '../../../lambda/shared/keys';
 import type { EntityKind, JournalItem } from '../../../lambda/shared/model';
 import { makeVersion } from '../../../lambda/shared/version';
@@ -169,6 +170,46 @@ describe('tombstoneAll', () => {
     });
     expect(t).not.toHaveProperty('ref');
     expect(t).not.toHaveProperty('state');
+  });
+});
+
+describe('items DynamoDB can never take', () => {
+  const rejection = async (write: Promise<unknown>): Promise<JournalItemRejected> => {
+    const err = await write.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(JournalItemRejected);
+    // Step Functions and capture match on the name: never retried, dead-lettered with its message.
+    expect(err).toBeInstanceOf(MalformedInput);
+    expect((err as Error).name).toBe('MalformedInput');
+    return err as JournalItemRejected;
+  };
+
+  test('an item over 400 KB is refused as malformed input, with DynamoDB\'s error name and message', async () => {
+    const big = thing(uniq('t'), { t: 1 }, { blob: 'x'.repeat(410_000) });
+    const err = await rejection(store.putIfNewer(big));
+    expect(err.message).toMatch(/^journal item thing#t\d+ refused: ValidationException: Item size has exceeded the maximum allowed size/);
+    expect(err.errorName).toBe('ValidationException');
+    await rejection(store.putIfVersion(big, undefined));
+    await rejection(store.replaceIfNewer(big));
+    expect(await store.get(big.pk, big.sk)).toBeUndefined();
+  });
+
+  test('an attribute named __proto__ is refused before the write, saying why', async () => {
+    const attrs = JSON.parse('{"__proto__":"legal in IoT","a":"1"}') as Record<string, string>;
+    expect(Object.keys(attrs)).toEqual(['__proto__', 'a']);
+    const x = thing(uniq('t'), { t: 1 }, attrs);
+    const err = await rejection(store.putIfNewer(x));
+    expect(err.message).toMatch(/state\.attributes\.__proto__.*cannot be stored/);
+    expect(await store.get(x.pk, x.sk)).toBeUndefined();
+  });
+
+  test('other failures keep their own type (retried by the caller)', async () => {
+    const broken = new JournalStore(tables.doc, 'no-such-table');
+    const err = await broken.putIfNewer(thing(uniq('t'), { t: 1 })).catch((e: unknown) => e);
+    expect(err).not.toBeInstanceOf(MalformedInput);
+    expect((err as Error).name).toBe('ResourceNotFoundException');
   });
 });
 

@@ -3,7 +3,7 @@ import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { REGISTRY_EVENT_TOPICS } from '../../../lambda/contract';
 import { EchoLedger, RegistryCapture, type RegistryCaptureProps, ReplicationJournal } from '../../../lib';
-import { PRIMARY, SECONDARY, arnJoin, getAtt, ref, policyStatements, stackIn } from '../helpers';
+import { PRIMARY, SECONDARY, arnJoin, getAtt, logicalId, ref, policyStatements, stackIn } from '../helpers';
 
 function captureIn(stack: Stack, props: Partial<RegistryCaptureProps> = {}) {
   const journal = new ReplicationJournal(stack, 'Journal', { replicaRegions: [SECONDARY] });
@@ -129,7 +129,6 @@ describe('RegistryCapture', () => {
     const journalArn = getAtt(parts.journal.table, 'Arn');
     expect(policyStatements(template, parts.capture.function.role!)).toEqual([
       { Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Effect: 'Allow', Resource: expect.anything() },
-      { Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], Effect: 'Allow', Resource: '*' },
       {
         Action: ['sqs:ReceiveMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueUrl', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'],
         Effect: 'Allow',
@@ -142,6 +141,8 @@ describe('RegistryCapture', () => {
       { Action: ['iot:DescribeThing', 'iot:ListThingGroupsForThing'], Effect: 'Allow', Resource: arnJoin('iot', PRIMARY, 'thing/*') },
       { Action: 'iot:DescribeThingGroup', Effect: 'Allow', Resource: arnJoin('iot', PRIMARY, 'thinggroup/*') },
       { Action: 'iot:DescribeThingType', Effect: 'Allow', Resource: arnJoin('iot', PRIMARY, 'thingtype/*') },
+      // X-Ray's wildcard, in the function's TracingPolicy of its own.
+      { Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], Effect: 'Allow', Resource: '*' },
     ]);
   });
 
@@ -205,6 +206,26 @@ describe('RegistryCapture options', () => {
       Environment: { Variables: Match.objectLike({ TOMBSTONE_TTL_SECONDS: String(30 * 24 * 3600), METRICS_NAMESPACE: 'Fleet' }) },
     });
     template.resourceCountIs('Custom::IotDrRegistryEventConfigurations', 0);
+  });
+
+  it("encrypts the capture function's log group with logEncryptionKey", () => {
+    const stack = stackIn(PRIMARY);
+    const key = new kms.Key(stack, 'LogKey');
+    captureIn(stack, { logEncryptionKey: key });
+    const template = Template.fromStack(stack);
+    const groups = Object.values(template.findResources('AWS::Logs::LogGroup'));
+    expect(groups.map((g) => g.Properties.KmsKeyId)).toEqual([getAtt(key, 'Arn')]);
+    template.hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: { Statement: Match.arrayWith([Match.objectLike({ Sid: 'AllowCloudWatchLogsOfThisAccount', Principal: { Service: `logs.${PRIMARY}.amazonaws.com` } })]) },
+    });
+  });
+
+  it('keeps the dead-letter queue when the stack is deleted: its messages await a redrive', () => {
+    const stack = stackIn(PRIMARY);
+    const { capture } = captureIn(stack);
+    const template = Template.fromStack(stack);
+    template.hasResource('AWS::SQS::Queue', { DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain', Properties: Match.anyValue() });
+    expect(template.toJSON().Resources[logicalId(capture.deadLetterQueue)].DeletionPolicy).toBe('Retain');
   });
 
   it('encrypts both queues with a customer managed key IoT may use', () => {

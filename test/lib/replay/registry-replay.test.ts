@@ -2,10 +2,11 @@ import { Duration, type Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { replayIn } from './fixture';
 import { EchoLedger, type RegistryReplayOptions } from '../../../lib';
 import { REPLAY_STATE_NAMES } from '../../../lib/replay/state-names';
-import { PRIMARY, arnJoin, getAtt, policyStatements, ref, stackIn, stateMachineDefinition } from '../helpers';
+import { PRIMARY, arnJoin, getAtt, policiesOf, policyStatements, ref, stackIn, stateMachineDefinition } from '../helpers';
 
 describe('RegistryReplay', () => {
   let stack: Stack;
@@ -41,10 +42,15 @@ describe('RegistryReplay', () => {
     it("passes only inserts and modifications another region wrote (never TTL removals or this region's own)", () => {
       const [pipe] = Object.values(template.findResources('AWS::Pipes::Pipe'));
       const filters = pipe.Properties.SourceParameters.FilterCriteria.Filters;
-      expect(filters).toHaveLength(1);
+      expect(filters).toHaveLength(2);
       expect(JSON.parse(filters[0].Pattern)).toEqual({
         eventName: ['INSERT', 'MODIFY'],
         dynamodb: { NewImage: { originRegion: { S: [{ 'anything-but': [PRIMARY] }] } } },
+      });
+      // Items naming no origin region reach replay's dead-letter path instead of vanishing (pipe.test.ts).
+      expect(JSON.parse(filters[1].Pattern)).toEqual({
+        eventName: ['INSERT', 'MODIFY'],
+        dynamodb: { NewImage: { originRegion: { S: [{ exists: false }] } } },
       });
     });
 
@@ -127,10 +133,11 @@ describe('RegistryReplay', () => {
       const journalActions = state === REPLAY_STATE_NAMES.replayThingGroup ? ['dynamodb:GetItem', 'dynamodb:Query'] : 'dynamodb:GetItem';
       expect(policyStatements(template, fn.role!)).toEqual([
         { Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Effect: 'Allow', Resource: expect.anything() },
-        { Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], Effect: 'Allow', Resource: '*' },
         { Action: journalActions, Effect: 'Allow', Resource: getAtt(parts.journal.table, 'Arn') },
         { Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], Effect: 'Allow', Resource: getAtt(parts.replay.echoLedger.table, 'Arn') },
         ...iotStatements,
+        // X-Ray's wildcard, in a TracingPolicy of its own (see below).
+        { Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], Effect: 'Allow', Resource: '*' },
       ]);
       template.hasResourceProperties('AWS::Lambda::Function', {
         Runtime: 'nodejs22.x',
@@ -147,6 +154,199 @@ describe('RegistryReplay', () => {
           },
         },
       });
+    });
+  });
+
+  describe('parking', () => {
+    it('keeps both queues 14 days, SSE, TLS only and on stack deletion; the parking queue redrives crashes to the dead-letter queue', () => {
+      for (const queue of [parts.replay.deadLetterQueue, parts.replay.parkingQueue]) {
+        template.hasResource('AWS::SQS::Queue', {
+          Properties: Match.objectLike({ MessageRetentionPeriod: 1209600, SqsManagedSseEnabled: true }),
+          DeletionPolicy: 'Retain',
+          UpdateReplacePolicy: 'Retain',
+        });
+        template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+          Queues: [ref(queue)],
+          PolicyDocument: {
+            Statement: [Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })],
+          },
+        });
+      }
+      template.hasResourceProperties('AWS::SQS::Queue', {
+        VisibilityTimeout: 180,
+        RedrivePolicy: { deadLetterTargetArn: getAtt(parts.replay.deadLetterQueue, 'Arn'), maxReceiveCount: 10 },
+      });
+    });
+
+    it('consumes the parking queue with partial batch failures, two at a time', () => {
+      template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        EventSourceArn: getAtt(parts.replay.parkingQueue, 'Arn'),
+        FunctionName: ref(parts.replay.parkingFunction),
+        BatchSize: 10,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        ScalingConfig: { MaximumConcurrency: 2 },
+      });
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Handler: 'index.replayParked',
+        Timeout: 30,
+        TracingConfig: { Mode: 'Active' },
+        Environment: {
+          Variables: {
+            JOURNAL_TABLE_NAME: 'iot-dr-journal',
+            ECHO_LEDGER_TABLE_NAME: ref(parts.replay.echoLedger.table),
+            ECHO_TTL_SECONDS: '3600',
+            METRICS_NAMESPACE: 'IotDr',
+            DEAD_LETTER_QUEUE_URL: ref(parts.replay.deadLetterQueue),
+            PARKING_QUEUE_URL: ref(parts.replay.parkingQueue),
+            PARKING_RETENTION_SECONDS: '86400',
+          },
+        },
+      });
+    });
+
+    it('lets the parking consumer replay every kind, consume its queue and send to both queues, nothing more', () => {
+      const iot = (type: string) => arnJoin('iot', PRIMARY, `${type}/*`);
+      const sqsConsume = ['sqs:ReceiveMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueUrl', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'];
+      expect(policyStatements(template, parts.replay.parkingFunction.role!)).toEqual([
+        { Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Effect: 'Allow', Resource: expect.anything() },
+        { Action: ['dynamodb:GetItem', 'dynamodb:Query'], Effect: 'Allow', Resource: getAtt(parts.journal.table, 'Arn') },
+        { Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], Effect: 'Allow', Resource: getAtt(parts.replay.echoLedger.table, 'Arn') },
+        { Action: 'sqs:SendMessage', Effect: 'Allow', Resource: getAtt(parts.replay.parkingQueue, 'Arn') },
+        { Action: 'sqs:SendMessage', Effect: 'Allow', Resource: getAtt(parts.replay.deadLetterQueue, 'Arn') },
+        {
+          Action: [
+            'iot:AddThingToThingGroup',
+            'iot:CreateThing',
+            'iot:DeleteThing',
+            'iot:DescribeThing',
+            'iot:ListThingGroupsForThing',
+            'iot:RemoveThingFromThingGroup',
+            'iot:UpdateThing',
+          ],
+          Effect: 'Allow',
+          Resource: iot('thing'),
+        },
+        {
+          Action: ['iot:CreateThingType', 'iot:DeleteThingType', 'iot:DeprecateThingType', 'iot:DescribeThingType'],
+          Effect: 'Allow',
+          Resource: iot('thingtype'),
+        },
+        {
+          Action: [
+            'iot:AddThingToThingGroup',
+            'iot:CreateThingGroup',
+            'iot:DeleteThingGroup',
+            'iot:DescribeThingGroup',
+            'iot:RemoveThingFromThingGroup',
+            'iot:UpdateThingGroup',
+          ],
+          Effect: 'Allow',
+          Resource: iot('thinggroup'),
+        },
+        { Action: sqsConsume, Effect: 'Allow', Resource: getAtt(parts.replay.parkingQueue, 'Arn') },
+        { Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], Effect: 'Allow', Resource: '*' },
+      ]);
+    });
+
+    it('lets the state machine send to the parking queue and the dead-letter queue', () => {
+      const statements = policyStatements(template, parts.replay.stateMachine.role);
+      expect(statements).toContainEqual({ Action: 'sqs:SendMessage', Effect: 'Allow', Resource: getAtt(parts.replay.parkingQueue, 'Arn') });
+      expect(statements).toContainEqual({ Action: 'sqs:SendMessage', Effect: 'Allow', Resource: getAtt(parts.replay.deadLetterQueue, 'Arn') });
+    });
+
+    it('outputs the one-command redrive of the dead-letter queue into the parking queue, and both queue URLs', () => {
+      const outputs = template.findOutputs('*');
+      const redrive = Object.entries(outputs).find(([id]) => id.includes('RedriveCommand'))![1];
+      expect(redrive.Value).toEqual({
+        'Fn::Join': [
+          '',
+          [
+            'aws sqs start-message-move-task --source-arn ',
+            getAtt(parts.replay.deadLetterQueue, 'Arn'),
+            ' --destination-arn ',
+            getAtt(parts.replay.parkingQueue, 'Arn'),
+            ` --region ${PRIMARY}`,
+          ],
+        ],
+      });
+      const values = Object.entries(outputs).map(([id, o]) => [id.replace(/[0-9A-F]{8}$/, ''), o.Value]);
+      expect(values).toEqual(
+        expect.arrayContaining([
+          ['ReplayDeadLetterQueueUrl', ref(parts.replay.deadLetterQueue)],
+          ['ReplayParkingQueueUrl', ref(parts.replay.parkingQueue)],
+        ]),
+      );
+    });
+
+    it('alarms when items stay parked for 15 minutes and when the oldest parked message waits 30 minutes', () => {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Metrics: Match.arrayWith([
+          Match.objectLike({ Expression: 'visible + delayed + inFlight' }),
+          Match.objectLike({ Id: 'delayed', MetricStat: Match.objectLike({ Metric: Match.objectLike({ MetricName: 'ApproximateNumberOfMessagesDelayed' }) }) }),
+        ]),
+        Threshold: 1,
+        EvaluationPeriods: 15,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        TreatMissingData: 'notBreaching',
+      });
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        MetricName: 'ApproximateAgeOfOldestMessage',
+        Dimensions: [{ Name: 'QueueName', Value: getAtt(parts.replay.parkingQueue, 'QueueName') }],
+        Statistic: 'Maximum',
+        Threshold: 1800,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      });
+      expect(parts.replay.metricOldestParkedItemAge().metricName).toBe('ApproximateAgeOfOldestMessage');
+    });
+  });
+
+  describe('wildcard-only policies', () => {
+    it("keeps every function's X-Ray wildcard in a TracingPolicy of its own, the role's default policy free of Resource *", () => {
+      for (const fn of [...Object.values(parts.replay.functions), parts.replay.parkingFunction]) {
+        const policies = policiesOf(template, fn.role!);
+        const tracing = Object.entries(policies).filter(([id]) => id.includes('TracingPolicy'));
+        expect(tracing.map(([, statements]) => statements)).toEqual([
+          [{ Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], Effect: 'Allow', Resource: '*' }],
+        ]);
+        const others = Object.entries(policies).filter(([id]) => !id.includes('TracingPolicy'));
+        expect(JSON.stringify(others)).not.toContain('"Resource":"*"');
+      }
+    });
+
+    it("keeps the state machine's log delivery and X-Ray wildcards in policies of their own, created before it", () => {
+      const policies = policiesOf(template, parts.replay.stateMachine.role);
+      const byName = (name: string) => Object.entries(policies).filter(([id]) => id.includes(name));
+      expect(byName('WorkflowLogDeliveryPolicy').map(([, s]) => s)).toEqual([
+        [
+          {
+            Action: [
+              'logs:CreateLogDelivery',
+              'logs:GetLogDelivery',
+              'logs:UpdateLogDelivery',
+              'logs:DeleteLogDelivery',
+              'logs:ListLogDeliveries',
+              'logs:PutResourcePolicy',
+              'logs:DescribeResourcePolicies',
+              'logs:DescribeLogGroups',
+            ],
+            Effect: 'Allow',
+            Resource: '*',
+          },
+        ],
+      ]);
+      expect(byName('WorkflowTracingPolicy').map(([, s]) => s)).toEqual([
+        [
+          {
+            Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'xray:GetSamplingRules', 'xray:GetSamplingTargets'],
+            Effect: 'Allow',
+            Resource: '*',
+          },
+        ],
+      ]);
+      const others = Object.entries(policies).filter(([id]) => !id.includes('WorkflowLogDeliveryPolicy') && !id.includes('WorkflowTracingPolicy'));
+      expect(JSON.stringify(others)).not.toContain('"Resource":"*"');
+      const [machine] = Object.values(template.findResources('AWS::StepFunctions::StateMachine'));
+      expect(machine.DependsOn).toEqual(expect.arrayContaining([byName('WorkflowLogDeliveryPolicy')[0][0], byName('WorkflowTracingPolicy')[0][0]]));
     });
   });
 
@@ -240,7 +440,12 @@ describe('RegistryReplay options', () => {
     const key = new kms.Key(stack, 'Key');
     const { replay } = replayIn(stack, { echoLedgerProps: { encryptionKey: key }, queueEncryptionKey: key });
     const template = Template.fromStack(stack);
-    template.hasResourceProperties('AWS::SQS::Queue', { KmsMasterKeyId: getAtt(key, 'Arn') });
+    template.resourcePropertiesCountIs('AWS::SQS::Queue', { KmsMasterKeyId: getAtt(key, 'Arn') }, 2);
+    expect(policyStatements(template, replay.parkingFunction.role!)).toContainEqual({
+      Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
+      Effect: 'Allow',
+      Resource: getAtt(key, 'Arn'),
+    });
     expect(policyStatements(template, replay.pipeRole)).toContainEqual({
       Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
       Effect: 'Allow',
@@ -248,7 +453,51 @@ describe('RegistryReplay options', () => {
     });
   });
 
+  it('passes parkingRetention to the parking consumer', () => {
+    const stack = stackIn(PRIMARY);
+    replayIn(stack, { parkingRetention: Duration.days(3) });
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::Function', {
+      Handler: 'index.replayParked',
+      Environment: { Variables: Match.objectLike({ PARKING_RETENTION_SECONDS: '259200' }) },
+    });
+  });
+
+  it('logs errors only, without execution data, unless told otherwise', () => {
+    const stack = stackIn(PRIMARY);
+    replayIn(stack, { workflowLogLevel: sfn.LogLevel.ALL, includeExecutionData: true });
+    Template.fromStack(stack).hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: true }),
+    });
+  });
+
+  it("encrypts every log group (state machine, pipe, functions) with logEncryptionKey, which CloudWatch Logs may use", () => {
+    const stack = stackIn(PRIMARY);
+    const key = new kms.Key(stack, 'LogKey');
+    replayIn(stack, { logEncryptionKey: key });
+    const template = Template.fromStack(stack);
+    const groups = Object.values(template.findResources('AWS::Logs::LogGroup'));
+    // The state machine's, the pipe's, the four replay functions' and the parking consumer's: every one.
+    expect(groups).toHaveLength(7);
+    expect(groups.filter((g) => JSON.stringify(g.Properties.KmsKeyId) === JSON.stringify(getAtt(key, 'Arn')))).toHaveLength(7);
+    template.hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          {
+            Sid: 'AllowCloudWatchLogsOfThisAccount',
+            Effect: 'Allow',
+            Principal: { Service: `logs.${PRIMARY}.amazonaws.com` },
+            Action: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+            Resource: '*',
+            Condition: { ArnLike: { 'kms:EncryptionContext:aws:logs:arn': arnJoin('logs', PRIMARY, 'log-group:*') } },
+          },
+        ]),
+      },
+    });
+  });
+
   it.each([
+    ['a parking retention under a day', { parkingRetention: Duration.hours(12) }, /Replay: parkingRetention must be between 1 day and 14 days, got 12 hours/],
+    ['a parking retention beyond 14 days', { parkingRetention: Duration.days(15) }, /parkingRetention must be between 1 day and 14 days, got 15 days/],
     ['a batch beyond inline Map concurrency', { batchSize: 41 }, /batchSize must be an integer between 1 and 40, got 41/],
     ['a fractional batch', { batchSize: 2.5 }, /batchSize must be an integer between 1 and 40, got 2.5/],
     ['a batching window over 5 minutes', { maxBatchingWindow: Duration.minutes(6) }, /maxBatchingWindow must be between 0 seconds and 5 minutes, got 6 minutes/],

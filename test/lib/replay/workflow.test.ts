@@ -4,8 +4,8 @@ import { StateMachine } from 'aws-local-stepfunctions';
 import { KIND_STATES, record, replayIn } from './fixture';
 import { UNKNOWN_ENTITY_KIND_ERROR } from '../../../lambda/contract';
 import { replayWorstCaseSeconds } from '../../../lib/replay/retry-policies';
-import { REPLAY_DEAD_LETTER_STATE_NAMES, REPLAY_STATE_NAMES } from '../../../lib/replay/state-names';
-import { PRIMARY, SECONDARY, getAtt, policyStatements, stackIn, stateMachineDefinition } from '../helpers';
+import { REPLAY_DEAD_LETTER_STATE_NAMES, REPLAY_PARKING_STATE_NAMES, REPLAY_STATE_NAMES } from '../../../lib/replay/state-names';
+import { PRIMARY, SECONDARY, getAtt, logicalId, policyStatements, stackIn, stateMachineDefinition } from '../helpers';
 
 describe('replay workflow', () => {
   let stack: Stack;
@@ -21,13 +21,13 @@ describe('replay workflow', () => {
   });
 
   describe('state machine', () => {
-    it('is an Express workflow logging everything with execution data, traced', () => {
+    it('is an Express workflow logging errors without execution data, traced', () => {
       template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
         StateMachineType: 'EXPRESS',
         TracingConfiguration: { Enabled: true },
         LoggingConfiguration: {
-          Level: 'ALL',
-          IncludeExecutionData: true,
+          Level: 'ERROR',
+          IncludeExecutionData: false,
           Destinations: [{ CloudWatchLogsLogGroup: { LogGroupArn: Match.anyValue() } }],
         },
       });
@@ -42,7 +42,6 @@ describe('replay workflow', () => {
         'key.$': '$$.Map.Item.Value.dynamodb.Keys.sk.S',
         'partition.$': '$$.Map.Item.Value.dynamodb.Keys.pk.S',
         'version.$': '$$.Map.Item.Value.dynamodb.NewImage.version.S',
-        'originRegion.$': '$$.Map.Item.Value.dynamodb.NewImage.originRegion.S',
         'eventTime.$': 'States.StringToJson($$.Map.Item.Value.dynamodb.NewImage.eventTime.N)',
       });
     });
@@ -67,13 +66,13 @@ describe('replay workflow', () => {
       });
     });
 
-    it.each(KIND_STATES)('%s invokes its function directly, retries with full jitter and catches into the dead-letter queue', (name) => {
+    it.each(KIND_STATES)('%s invokes its function directly, retries with full jitter, parks what may pass and dead-letters the rest', (name) => {
       const state = definition.States[REPLAY_STATE_NAMES.replayEachRecord].ItemProcessor.States[name];
       expect(state.Type).toBe('Task');
       expect(state.Resource).toMatch(/^arn:aws:lambda:.*:function:Replay.*Function.*-Arn$/);
       expect(state.Parameters).toBeUndefined();
       expect(state.Retry).toEqual([
-        { ErrorEquals: ['DependencyNotReady'], IntervalSeconds: 2, MaxAttempts: 6, BackoffRate: 2, MaxDelaySeconds: 20, JitterStrategy: 'FULL' },
+        { ErrorEquals: ['DependencyNotReady', 'LocalChangePending'], IntervalSeconds: 2, MaxAttempts: 6, BackoffRate: 2, MaxDelaySeconds: 20, JitterStrategy: 'FULL' },
         {
           ErrorEquals: [
             'RegistryThrottled',
@@ -83,6 +82,8 @@ describe('replay workflow', () => {
             'Lambda.ServiceException',
             'Lambda.AWSLambdaException',
             'Lambda.SdkClientException',
+            'Lambda.Unknown',
+            'Sandbox.Timedout',
           ],
           IntervalSeconds: 1,
           MaxAttempts: 4,
@@ -91,11 +92,55 @@ describe('replay workflow', () => {
           JitterStrategy: 'FULL',
         },
       ]);
-      expect(state.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'SendToDeadLetterQueue' }]);
+      expect(state.Catch).toEqual([
+        {
+          ErrorEquals: [
+            'DependencyNotReady',
+            'RegistryThrottled',
+            'ConcurrentModification',
+            'RegistryUnavailable',
+            'LocalChangePending',
+            'Lambda.TooManyRequestsException',
+            'Lambda.ServiceException',
+            'Lambda.AWSLambdaException',
+            'Lambda.SdkClientException',
+            'Lambda.Unknown',
+            'Sandbox.Timedout',
+            'States.Timeout',
+          ],
+          ResultPath: '$.error',
+          Next: 'SendToParkingQueue',
+        },
+        { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'SendToDeadLetterQueue' },
+      ]);
       expect(state.End).toBe(true);
     });
 
-    it('dead-letters key, partition, version, error and cause, then ends the iteration successfully', () => {
+    const failedItem = {
+      'key.$': '$.key',
+      'partition.$': '$.partition',
+      'version.$': '$.version',
+      'eventTime.$': '$.eventTime',
+      attempt: 1,
+      'firstFailedAt.$': '$$.State.EnteredTime',
+      'error.$': '$.error.Error',
+      'cause.$': '$.error.Cause',
+    };
+
+    it('parks the item, delayed 30 s, then ends the iteration successfully', () => {
+      const states = definition.States[REPLAY_STATE_NAMES.replayEachRecord].ItemProcessor.States;
+      expect(REPLAY_PARKING_STATE_NAMES).toEqual(['SendToParkingQueue']);
+      expect(states.SendToParkingQueue).toMatchObject({
+        Type: 'Task',
+        Resource: 'arn:aws:states:::sqs:sendMessage',
+        ResultPath: null,
+        Parameters: { QueueUrl: `ref-${logicalId(parts.replay.parkingQueue)}`, MessageBody: failedItem, DelaySeconds: 30 },
+        Next: 'Parked',
+      });
+      expect(states.Parked).toEqual({ Type: 'Succeed' });
+    });
+
+    it('dead-letters the item with its reason, in the shape the parking consumer takes back, then ends the iteration successfully', () => {
       const states = definition.States[REPLAY_STATE_NAMES.replayEachRecord].ItemProcessor.States;
       expect(REPLAY_DEAD_LETTER_STATE_NAMES).toEqual(['SendToDeadLetterQueue']);
       expect(states.SendToDeadLetterQueue).toMatchObject({
@@ -103,14 +148,8 @@ describe('replay workflow', () => {
         Resource: 'arn:aws:states:::sqs:sendMessage',
         ResultPath: null,
         Parameters: {
-          QueueUrl: `ref-${Object.keys(template.findResources('AWS::SQS::Queue'))[0]}`,
-          MessageBody: {
-            'key.$': '$.key',
-            'partition.$': '$.partition',
-            'version.$': '$.version',
-            'error.$': '$.error.Error',
-            'cause.$': '$.error.Cause',
-          },
+          QueueUrl: `ref-${logicalId(parts.replay.deadLetterQueue)}`,
+          MessageBody: { ...failedItem, 'reason.$': '$.error.Error', 'deadLetteredAt.$': '$$.State.EnteredTime' },
         },
         Next: 'DeadLettered',
       });
@@ -127,27 +166,34 @@ describe('replay workflow', () => {
       const [fn] = Object.values(template.findResources('AWS::Lambda::Function', { Properties: { Handler: 'index.replayThing' } }));
       const timeout = fn.Properties.Timeout;
       const attempts = 1 + states.ReplayThing.Retry.reduce((n: number, r: any) => n + r.MaxAttempts, 0);
-      const deadLetter = (1 + states.SendToDeadLetterQueue.Retry[0].MaxAttempts) * states.SendToDeadLetterQueue.TimeoutSeconds;
-      const worst = attempts * timeout + waits(states.ReplayThing.Retry) + deadLetter + waits(states.SendToDeadLetterQueue.Retry);
+      const send = (s: any) => (1 + s.Retry[0].MaxAttempts) * s.TimeoutSeconds + waits(s.Retry);
+      const worst = attempts * timeout + waits(states.ReplayThing.Retry) + Math.max(send(states.SendToDeadLetterQueue), send(states.SendToParkingQueue));
       expect(worst).toBe(replayWorstCaseSeconds(Duration.seconds(timeout)));
       expect(worst).toBe(268);
       expect(worst).toBeLessThan(300);
     });
 
-    it('may invoke only the four replay functions and send only to its dead-letter queue', () => {
+    it('may invoke only the four replay functions and send only to its parking and dead-letter queues', () => {
       const statements = policyStatements(template, parts.replay.stateMachine.role) as any[];
       expect(statements.filter((s) => s.Action === 'lambda:InvokeFunction')).toHaveLength(4);
-      expect(statements).toContainEqual({ Action: 'sqs:SendMessage', Effect: 'Allow', Resource: getAtt(parts.replay.deadLetterQueue, 'Arn') });
+      expect(statements.filter((s) => String(s.Action).startsWith('sqs:'))).toEqual([
+        { Action: 'sqs:SendMessage', Effect: 'Allow', Resource: getAtt(parts.replay.deadLetterQueue, 'Arn') },
+        { Action: 'sqs:SendMessage', Effect: 'Allow', Resource: getAtt(parts.replay.parkingQueue, 'Arn') },
+      ]);
     });
   });
 
   describe('executed locally (aws-local-stepfunctions)', () => {
     const noWait = Object.fromEntries(KIND_STATES.map((s) => [s, 0]));
+    // aws-local-stepfunctions has no clock of its own: the context object the Catch targets read.
+    const ENTERED = '2026-01-02T03:04:05.678Z';
 
     async function run(input: unknown[], handlers: Record<string, (input: any) => unknown>) {
       const machine = new StateMachine(definition as any, { validationOptions: { checkArn: false } });
       const sent: any[] = [];
+      const parked: any[] = [];
       const execution = machine.run(input as any, {
+        context: { State: { EnteredTime: ENTERED, Name: 'any' } } as any,
         overrides: {
           taskResourceLocalHandlers: {
             ...(handlers as any),
@@ -155,11 +201,15 @@ describe('replay workflow', () => {
               sent.push(msg);
               return {};
             },
+            [REPLAY_STATE_NAMES.sendToParkingQueue]: (msg: any) => {
+              parked.push(msg);
+              return {};
+            },
           },
           retryIntervalOverrides: noWait,
         },
       });
-      return { result: await execution.result, sent };
+      return { result: await execution.result, sent, parked };
     }
 
     const replayed = (name: string, calls: string[]) => (task: any) => {
@@ -185,7 +235,6 @@ describe('replay workflow', () => {
           key: 'member#g#a',
           partition: 'thingGroup#g',
           version: `000001700000000000#${SECONDARY}#000000000001#e-member#g#a`,
-          originRegion: SECONDARY,
           eventTime: 1700000000000,
         },
       ]);
@@ -206,31 +255,54 @@ describe('replay workflow', () => {
       expect(sent).toEqual([]);
     });
 
-    it('dead-letters a record after its retries run out, without failing the rest of the batch', async () => {
+    it('parks a record whose transient failure outlasts its retries, without failing the rest of the batch', async () => {
       let attempts = 0;
       const calls: string[] = [];
-      const { result, sent } = await run([record('thing#ok'), record('thingGroup#child')], {
+      const { result, sent, parked } = await run([record('thing#ok'), record('thingGroup#child')], {
         ReplayThing: replayed('ReplayThing', calls),
         ReplayThingGroup: () => {
           attempts += 1;
-          throw Object.assign(new Error('parent missing'), { name: 'DependencyNotReady' });
+          throw Object.assign(new Error('IoT answered 503'), { name: 'RegistryUnavailable' });
         },
       });
-      expect(attempts).toBe(7);
+      expect(attempts).toBe(5);
       expect(calls).toEqual(['ReplayThing:thing#ok']);
-      expect(sent).toEqual([
+      expect(sent).toEqual([]);
+      expect(parked).toEqual([
         {
-          QueueUrl: expect.stringMatching(/^ref-/),
+          QueueUrl: `ref-${logicalId(parts.replay.parkingQueue)}`,
+          DelaySeconds: 30,
           MessageBody: {
             key: 'thingGroup#child',
             partition: 'thingGroup#child',
             version: `000001700000000000#${SECONDARY}#000000000001#e-thingGroup#child`,
-            error: 'DependencyNotReady',
-            cause: 'parent missing',
+            eventTime: 1700000000000,
+            attempt: 1,
+            firstFailedAt: ENTERED,
+            error: 'RegistryUnavailable',
+            cause: 'IoT answered 503',
           },
         },
       ]);
       expect(result).toHaveLength(2);
+    });
+
+    it.each([
+      ['DependencyNotReady', 7],
+      ['LocalChangePending', 7],
+      ['Sandbox.Timedout', 5],
+      ['Lambda.ServiceException', 5],
+    ])('parks %s after %i attempts', async (name, expectedAttempts) => {
+      let attempts = 0;
+      const { sent, parked } = await run([record('member#g#a', 'thingGroup#g')], {
+        ReplayMembership: () => {
+          attempts += 1;
+          throw Object.assign(new Error('not yet'), { name });
+        },
+      });
+      expect(attempts).toBe(expectedAttempts);
+      expect(sent).toEqual([]);
+      expect(parked.map((m) => m.MessageBody.error)).toEqual([name]);
     });
 
     it('dead-letters malformed input at once (no retry)', async () => {
@@ -242,7 +314,46 @@ describe('replay workflow', () => {
         },
       });
       expect(attempts).toBe(1);
-      expect(sent.map((m) => m.MessageBody.error)).toEqual(['MalformedInput']);
+      expect(sent).toEqual([
+        {
+          QueueUrl: `ref-${logicalId(parts.replay.deadLetterQueue)}`,
+          MessageBody: {
+            key: 'thing#bad',
+            partition: 'thing#bad',
+            version: `000001700000000000#${SECONDARY}#000000000001#e-thing#bad`,
+            eventTime: 1700000000000,
+            attempt: 1,
+            firstFailedAt: ENTERED,
+            error: 'MalformedInput',
+            cause: 'no journal item',
+            reason: 'MalformedInput',
+            deadLetteredAt: ENTERED,
+          },
+        },
+      ]);
+    });
+
+    it('hands a record without originRegion to its handler, whose MalformedInput dead-letters it with its key', async () => {
+      const { originRegion: _dropped, ...image } = record('thing#orphan').dynamodb.NewImage;
+      const orphan = { ...record('thing#orphan'), dynamodb: { ...record('thing#orphan').dynamodb, NewImage: image } };
+      const { sent, result } = await run([orphan, record('thing#ok')], {
+        ReplayThing: (task: { key: string }) => {
+          if (task.key === 'thing#orphan') throw Object.assign(new Error('journal item thing#orphan is not a well-formed thing item'), { name: 'MalformedInput' });
+          return { key: task.key, action: 'created', lagMs: 1 };
+        },
+      });
+      expect(result).toHaveLength(2);
+      expect(sent.map((m) => [m.MessageBody.key, m.MessageBody.reason])).toEqual([['thing#orphan', 'MalformedInput']]);
+    });
+
+    it('dead-letters an error nobody classified (say, access denied) with its reason rather than parking it', async () => {
+      const { sent, parked } = await run([record('thing#denied')], {
+        ReplayThing: () => {
+          throw Object.assign(new Error('not authorized to iot:UpdateThing'), { name: 'AccessDeniedException' });
+        },
+      });
+      expect(parked).toEqual([]);
+      expect(sent.map((m) => [m.MessageBody.reason, m.MessageBody.cause])).toEqual([['AccessDeniedException', 'not authorized to iot:UpdateThing']]);
     });
 
     it('dead-letters keys of no known kind as UnknownEntityKind', async () => {
@@ -252,8 +363,13 @@ describe('replay workflow', () => {
           key: 'shadow#a#b',
           partition: 'thing#a',
           version: `000001700000000000#${SECONDARY}#000000000001#e-shadow#a#b`,
+          eventTime: 1700000000000,
+          attempt: 1,
+          firstFailedAt: ENTERED,
           error: UNKNOWN_ENTITY_KIND_ERROR,
           cause: 'No replay handler for journal key shadow#a#b',
+          reason: UNKNOWN_ENTITY_KIND_ERROR,
+          deadLetteredAt: ENTERED,
         },
       ]);
     });

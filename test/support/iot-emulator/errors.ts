@@ -36,6 +36,11 @@ export function throttling(operation: string): IotServiceError {
   return new IotServiceError('ThrottlingException', 429, `Rate exceeded for ${operation}`);
 }
 
+/** The control plane failing on its side (an outage): the SDK makes it a ServiceUnavailableException with $fault 'server'. */
+export function serviceUnavailable(operation: string): IotServiceError {
+  return new IotServiceError('ServiceUnavailableException', 503, `Service unavailable (${operation})`);
+}
+
 /** Not an AWS error: makes an operation the emulator lacks impossible to miss in a test failure. */
 export function unknownOperation(method: string, path: string): IotServiceError {
   return new IotServiceError(

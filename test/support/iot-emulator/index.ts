@@ -46,6 +46,10 @@ export interface IotEmulator {
   throttle(forMs: number, apis?: string[]): void;
   /** Fault injection by call count: the next `calls` calls (or calls to those APIs) answer 429 ThrottlingException. */
   throttleNext(calls: number, apis?: string[]): void;
+  /** Fault injection by call count: the next `calls` calls (or calls to those APIs) answer 503 ServiceUnavailableException. */
+  failNext(calls: number, apis?: string[]): void;
+  /** `failNext()` faults answered so far, and those still waiting for a call. */
+  injectedOutages(): { readonly answered: number; readonly pending: number };
   /** `throttleNext()` faults answered so far, and those still waiting for a call. */
   injectedFaults(): { readonly answered: number; readonly pending: number };
   /** Sorted plain data of things, types, groups and memberships, to assert that two regions converged. */
@@ -83,6 +87,7 @@ export async function startIotEmulator(options: IotEmulatorOptions = {}): Promis
     ]),
     limiter: new TokenBucketLimiter(options.quotas),
     throttles: new ThrottleInjector(),
+    outages: new ThrottleInjector(),
     callCounts: new Map<string, number>(),
   };
 
@@ -106,6 +111,8 @@ export async function startIotEmulator(options: IotEmulatorOptions = {}): Promis
     throttle: (forMs, apis) => pipeline.throttles.throttle(forMs, apis),
     throttleNext: (calls, apis) => pipeline.throttles.throttleNext(calls, apis),
     injectedFaults: () => ({ answered: pipeline.throttles.injected, pending: pipeline.throttles.pending }),
+    failNext: (calls, apis) => pipeline.outages.throttleNext(calls, apis),
+    injectedOutages: () => ({ answered: pipeline.outages.injected, pending: pipeline.outages.pending }),
     snapshot: () => takeSnapshot(state),
     callCounts: () => Object.fromEntries(pipeline.callCounts),
     reset: () => {
@@ -113,6 +120,7 @@ export async function startIotEmulator(options: IotEmulatorOptions = {}): Promis
       events.reset();
       pipeline.limiter.reset();
       pipeline.throttles.reset();
+      pipeline.outages.reset();
       pipeline.callCounts.clear();
     },
     close: () =>

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { IotServiceError, invalidRequest, throttling, unknownOperation } from './errors';
+import { IotServiceError, invalidRequest, serviceUnavailable, throttling, unknownOperation } from './errors';
 import type { ThrottleInjector, TokenBucketLimiter } from './quotas';
 import type { Router } from './router';
 
@@ -8,6 +8,8 @@ export interface RequestPipeline {
   readonly router: Router;
   readonly limiter: TokenBucketLimiter;
   readonly throttles: ThrottleInjector;
+  /** Counted 503 faults (`failNext()`): the same bookkeeping as counted throttles, another answer. */
+  readonly outages: ThrottleInjector;
   /** Per operation, every call that reached a route — throttled ones included. */
   readonly callCounts: Map<string, number>;
 }
@@ -26,6 +28,7 @@ export async function handleRequest(pipeline: RequestPipeline, req: IncomingMess
     if (match === undefined) throw unknownOperation(method, url.pathname);
     const operation = match.route.operation;
     pipeline.callCounts.set(operation, (pipeline.callCounts.get(operation) ?? 0) + 1);
+    if (pipeline.outages.isThrottled(operation)) throw serviceUnavailable(operation);
     if (pipeline.throttles.isThrottled(operation) || !pipeline.limiter.tryAcquire(operation)) throw throttling(operation);
     const output = match.route.handle({ labels: match.labels, query: url.searchParams, body: parseBody(rawBody) });
     send(res, 200, {}, output ?? {});

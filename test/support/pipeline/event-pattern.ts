@@ -15,8 +15,9 @@ export function matchesPattern(pattern: unknown, event: unknown): boolean {
     if (Array.isArray(sub)) {
       if (!matchesList(sub, value)) return false;
     } else {
-      if (value === null || typeof value !== 'object') return false;
-      if (!matchesPattern(sub, value)) return false;
+      // EventBridge matches flattened paths: below a missing (or scalar) value every field is missing, which
+      // only `exists: false` accepts.
+      if (!matchesPattern(sub, value !== null && typeof value === 'object' ? value : {})) return false;
     }
   }
   return true;

@@ -22,6 +22,7 @@ import { EchoLedgerStore } from '../../../lambda/shared/echo-ledger-store';
 import { JournalStore } from '../../../lambda/shared/journal-store';
 import type { ReplayTaskInput, ReplayTaskResult } from '../../../lambda/shared/model';
 import type { ReplayDeps, ReplayHandler } from '../../../lambda/replay/common';
+import { type ParkingConsumer, createParkingConsumer } from '../../../lambda/replay/parking';
 import { createMembershipReplay } from '../../../lambda/replay/membership';
 import { createThingReplay } from '../../../lambda/replay/thing';
 import { createThingGroupReplay } from '../../../lambda/replay/thing-group';
@@ -39,6 +40,8 @@ export interface WorkflowStateNames {
   readonly thingGroup: string;
   readonly membership: string;
   readonly deadLetterStates: readonly string[];
+  /** States that send to the parking queue (held in `RegionNode.parked` until `drainParking()`). */
+  readonly parkingStates?: readonly string[];
 }
 
 export interface WorldOptions {
@@ -76,6 +79,9 @@ export class RegionNode {
   readonly iot: IoTClient;
   readonly captureDeadLetters: DeadLetter[] = [];
   readonly replayDeadLetters: ReplayDeadLetter[] = [];
+  /** The parking queue: message bodies and when each becomes visible, on the world's parking clock. */
+  readonly parked: { body: string; visibleAt: number }[] = [];
+  parkingConsumer!: ParkingConsumer;
   readonly replayResults: ReplayTaskResult[] = [];
   readonly pendingEvents: RegistryEvent[] = [];
   readonly pendingStream: StreamRecord[] = [];
@@ -86,6 +92,26 @@ export class RegionNode {
   ledgerTable!: string;
   /** Writes replicated in from the other region (not replicated onwards, as in global tables). */
   replicaDoc!: DynamoDBDocumentClient;
+  /** Replay handler invocations (every attempt, failed ones too). */
+  replayAttempts = 0;
+  /** While set, this region's registry events wait: capture is delayed until replayAttempts reaches it. */
+  captureHeldUntilReplayAttempts?: number;
+
+  /**
+   * Delays this region's capture (an SQS backlog, retries): its registry events stay queued until its
+   * replay handlers have been invoked `attempts` more times. Counted in events, never in wall-clock time.
+   */
+  holdCapture(attempts: number): void {
+    this.captureHeldUntilReplayAttempts = this.replayAttempts + attempts;
+  }
+
+  /** Whether capture is held now; releases the hold once its replay attempts are reached. */
+  captureHeld(): boolean {
+    if (this.captureHeldUntilReplayAttempts === undefined) return false;
+    if (this.replayAttempts < this.captureHeldUntilReplayAttempts) return true;
+    this.captureHeldUntilReplayAttempts = undefined;
+    return false;
+  }
 
   constructor(
     readonly name: string,
@@ -123,6 +149,8 @@ export class ReplicationWorld {
   /** Executions that failed as a whole (the pipe would retry the batch, then dead-letter it). */
   readonly failedExecutions: unknown[] = [];
   private tableRun = 0;
+  /** The parking queues' clock, epoch ms: advanced only by `drainParking()`, never by wall-clock time. */
+  parkingNow = Date.UTC(2026, 0, 1);
 
   private constructor(
     private readonly options: WorldOptions,
@@ -165,6 +193,8 @@ export class ReplicationWorld {
     for (const node of this.nodes.values()) {
       node.emulator.reset();
       node.emulator.enableAllEvents();
+      node.replayAttempts = 0;
+      node.captureHeldUntilReplayAttempts = undefined;
       for (const list of [node.captureDeadLetters, node.replayDeadLetters, node.replayResults, node.pendingEvents, node.pendingStream]) {
         list.length = 0;
       }
@@ -212,6 +242,18 @@ export class ReplicationWorld {
       thingGroup: createThingGroupReplay(deps),
       membership: createMembershipReplay(deps),
     };
+    node.parked.length = 0;
+    const { thing, thingType, thingGroup, membership } = node.replayHandlers;
+    node.parkingConsumer = createParkingConsumer({
+      replayers: { thing, thingType, thingGroup, member: membership },
+      send: async (queue, body, delaySeconds) => {
+        if (queue === 'deadLetter') node.replayDeadLetters.push(body as ReplayDeadLetter);
+        else node.parked.push({ body: JSON.stringify(body), visibleAt: this.parkingNow + delaySeconds * 1000 });
+      },
+      now: () => this.parkingNow,
+      random: () => this.rng(),
+      retentionSeconds: 86_400,
+    });
   }
 
   private onLocalWrite(node: RegionNode, record: StreamRecord): void {
@@ -246,6 +288,7 @@ export class ReplicationWorld {
       await flushEmulatorEvents();
       let moved = false;
       for (const node of this.nodes.values()) {
+        if (node.captureHeld()) continue;
         const events = this.take(node.pendingEvents, options);
         if (events.length > 0) {
           moved = true;
@@ -268,8 +311,14 @@ export class ReplicationWorld {
       await flushEmulatorEvents();
       const queued = this.regions.some((n) => n.pendingEvents.length + n.pendingStream.length > 0) || this.pendingReplication.length > 0;
       if (moved && ++rounds >= maxRounds) throw new Error(`replication did not settle within ${maxRounds} delivery rounds`);
-      if (moved || queued) continue;
-      if (this.inFlight.size === 0) break;
+      if (moved) continue;
+      if (this.inFlight.size === 0) {
+        if (!queued) break;
+        const deliverable = this.regions.some((n) => n.pendingStream.length > 0 || (n.pendingEvents.length > 0 && n.captureHeldUntilReplayAttempts === undefined));
+        // Only held registry events are left and no execution can release them: release them (progress).
+        if (!deliverable && this.pendingReplication.length === 0) for (const node of this.regions) node.captureHeldUntilReplayAttempts = undefined;
+        continue;
+      }
       // Nothing to deliver until a running execution writes to IoT (and so raises registry events).
       await Promise.race([...this.inFlight, new Promise((resolve) => setTimeout(resolve, 10))]);
     }
@@ -306,6 +355,7 @@ export class ReplicationWorld {
     const names = this.options.stateNames;
     const invoke = (handler: ReplayHandler) => async (input: unknown) => {
       const payload = unwrapLambdaPayload(input) as ReplayTaskInput;
+      node.replayAttempts += 1;
       const result = await handler(payload);
       node.replayResults.push(result);
       return result as unknown as Record<string, never>;
@@ -323,15 +373,55 @@ export class ReplicationWorld {
       [names.membership]: invoke(node.replayHandlers.membership) as never,
     };
     for (const s of names.deadLetterStates) localHandlers[s] = deadLetter as never;
+    const park = async (input: unknown) => {
+      const { MessageBody, DelaySeconds } = input as { MessageBody: unknown; DelaySeconds?: number };
+      node.parked.push({ body: JSON.stringify(MessageBody), visibleAt: this.parkingNow + (DelaySeconds ?? 0) * 1000 });
+      messageCounter += 1;
+      return { MessageId: `parked-${messageCounter}` };
+    };
+    for (const s of names.parkingStates ?? []) localHandlers[s] = park as never;
     const retryWait = this.options.retryWaitMs ?? 50;
     const machine = this.machineFor(node.workflow.definition);
     const execution = machine.run(batch as never, {
+      // The Catch targets stamp items with the state's entry time, on the parking clock.
+      context: { State: { EnteredTime: new Date(this.parkingNow).toISOString(), Name: 'ReplayEachRecord' } } as never,
       overrides: {
         taskResourceLocalHandlers: localHandlers as never,
         retryIntervalOverrides: Object.fromEntries([names.thing, names.thingType, names.thingGroup, names.membership].map((s) => [s, retryWait])),
       },
     });
     await execution.result;
+  }
+
+  /**
+   * Drains every region's parking queue on the parking clock, through the real parking consumer: takes the
+   * message due first, moves the clock to when it is visible, runs the consumer on it, and settles what its
+   * replay set off. Returns the parking clock's advance, ms. Stops when no message is parked.
+   */
+  async drainParking(options: { maxMessages?: number } = {}): Promise<number> {
+    const start = this.parkingNow;
+    const maxMessages = options.maxMessages ?? 10_000;
+    for (let handled = 0; ; handled++) {
+      let next: { node: RegionNode; index: number } | undefined;
+      for (const node of this.regions) {
+        node.parked.forEach((m, index) => {
+          if (!next || m.visibleAt < next.node.parked[next.index].visibleAt) next = { node, index };
+        });
+      }
+      if (!next) break;
+      if (handled >= maxMessages) throw new Error(`the parking queues did not drain within ${maxMessages} messages`);
+      const [message] = next.node.parked.splice(next.index, 1);
+      this.parkingNow = Math.max(this.parkingNow, message.visibleAt);
+      messageCounter += 1;
+      const response = await next.node.parkingConsumer(
+        { Records: [{ messageId: `parked-${messageCounter}`, body: message.body } as never] },
+        { getRemainingTimeInMillis: () => 30_000 },
+      );
+      // A message the consumer could not move on comes back after the visibility timeout (180 s).
+      if (response.batchItemFailures.length > 0) next.node.parked.push({ body: message.body, visibleAt: this.parkingNow + 180_000 });
+      await this.settle();
+    }
+    return this.parkingNow - start;
   }
 
   /** Registry contents of every region, for convergence assertions. */
