@@ -54,7 +54,7 @@ export interface IotDrDeploymentProps {
    * imports each into its region's IoT services stack and gives the primary (which creates the journal's
    * replica in the secondary) the secondary's key.
    *
-   * @default - AWS managed encryption and no alarm actions in either region
+   * @default - AWS managed encryption, and an alarm topic created in each region's IoT services stack
    */
   readonly regionalReplication?: PerRegionReplicationSettings;
 }

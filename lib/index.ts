@@ -13,5 +13,6 @@ export * from './stacks';
 export * from './journal';
 export * from './capture';
 export * from './replay';
+export * from './reconcile';
 export { IotRegistryReplication, type IotRegistryReplicationProps, type PairedJournalProps } from './registry-replication';
 export type { PipelineStageOptions } from './pipeline-stage-options';

@@ -8,6 +8,7 @@ import type { RegistryCaptureOptions } from './capture/registry-capture-props';
 import { DEFAULT_JOURNAL_TABLE_NAME } from './journal/defaults';
 import { EchoLedger, type EchoLedgerProps, type IEchoLedger } from './journal/echo-ledger';
 import { type IReplicationJournal, ReplicationJournal, type ReplicationJournalOptions } from './journal/replication-journal';
+import { RegistryReconciler, type RegistryReconcilerOptions } from './reconcile/registry-reconciler';
 import { RegistryReplay } from './replay/registry-replay';
 import type { RegistryReplayOptions } from './replay/registry-replay-props';
 import { type PairHalf, pairProblems } from './private/replication-pairs';
@@ -113,6 +114,14 @@ export interface IotRegistryReplicationProps {
    * @default - no actions; add some later with `addAlarmAction`
    */
   readonly alarmActions?: cloudwatch.IAlarmAction[];
+
+  /**
+   * Adds a RegistryReconciler (anti-entropy, initial copy) with these settings; its alarms get
+   * `alarmActions` too.
+   *
+   * @default - no reconciler
+   */
+  readonly reconciler?: RegistryReconcilerOptions;
 }
 
 /**
@@ -132,6 +141,8 @@ export class IotRegistryReplication extends Construct {
   readonly capture: RegistryCapture;
   /** Replay of the other region's journaled changes into this region's registry. */
   readonly replay: RegistryReplay;
+  /** The reconciler, when `reconciler` settings were given. */
+  readonly reconciler?: RegistryReconciler;
 
   constructor(scope: Construct, id: string, props: IotRegistryReplicationProps) {
     super(scope, id);
@@ -150,16 +161,24 @@ export class IotRegistryReplication extends Construct {
     const wiring = { journal: this.journal, echoLedger: this.echoLedger };
     this.replay = new RegistryReplay(this, 'Replay', { ...this.withSharedSettings('replay', props), ...wiring });
     this.capture = new RegistryCapture(this, 'Capture', { ...this.withSharedSettings('capture', props), ...wiring });
+    if (props.reconciler) {
+      this.reconciler = new RegistryReconciler(this, 'Reconciler', {
+        ...props.reconciler,
+        metricsNamespace: props.reconciler.metricsNamespace ?? props.metricsNamespace,
+        ...wiring,
+      });
+    }
     if (props.alarmActions?.length) {
       this.addAlarmAction(...props.alarmActions);
     }
     this.node.addValidation({ validate: () => pairProblems(this.pairHalf(), this.otherHalves()) });
   }
 
-  /** Sends every alarm of the pipeline (capture and replay) to `actions`. */
+  /** Sends every alarm of the pipeline (capture, replay and the reconciler, if any) to `actions`. */
   addAlarmAction(...actions: cloudwatch.IAlarmAction[]): void {
     this.capture.addAlarmAction(...actions);
     this.replay.addAlarmAction(...actions);
+    this.reconciler?.addAlarmAction(...actions);
   }
 
   private resolveJournal(props: IotRegistryReplicationProps): IReplicationJournal {

@@ -20,6 +20,12 @@ export const HANDLERS = {
   replayMembership: { bundle: 'replay', exportName: 'replayMembership' },
   /** The parking queue's consumer: retries parked replays of any kind. */
   replayParked: { bundle: 'replay', exportName: 'replayParked' },
+  /** The reconciler's item processor: one registry page or journal scan segment page per invocation. */
+  reconcileItem: { bundle: 'reconcile', exportName: 'reconcileItem' },
+  /** Writes this region's heartbeat item into the journal, every minute. */
+  writeHeartbeat: { bundle: 'heartbeat', exportName: 'handler' },
+  /** Records the arrival of the peer region's heartbeat: the replication-lag metric, no IoT call. */
+  replayHeartbeat: { bundle: 'replay', exportName: 'replayHeartbeat' },
 } as const satisfies Record<string, HandlerEntryPoint>;
 
 export type HandlerId = keyof typeof HANDLERS;

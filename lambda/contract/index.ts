@@ -9,3 +9,4 @@ export * from './journal';
 export * from './metrics';
 export * from './parking';
 export * from './registry-events';
+export * from './reconcile';

@@ -20,6 +20,13 @@ export const JOURNAL_ATTR = {
   capturedAt: 'capturedAt',
 } as const;
 
+/**
+ * Key prefix of the heartbeat items: one per region (`heartbeat#<region>`, partition and sort key alike),
+ * overwritten every minute by that region's heartbeat function. Not a registry entity: replay only measures
+ * its arrival, and nothing ever writes it into IoT.
+ */
+export const HEARTBEAT_KEY_PREFIX = 'heartbeat#';
+
 /** Name of the journal's global secondary index on `ref` (partition) and `sk` (sort). */
 export const JOURNAL_REF_INDEX = 'byRef';
 

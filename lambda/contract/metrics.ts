@@ -7,4 +7,6 @@ export const METRIC_NAMES = {
   cascadeTombstones: 'CascadeTombstones',
   replayed: 'ItemsReplayed',
   replicationLag: 'ReplicationLag',
+  /** Peer heartbeats that reached this region's replay (see HEARTBEAT_KEY_PREFIX). */
+  heartbeatsReceived: 'HeartbeatsReceived',
 } as const;

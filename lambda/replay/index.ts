@@ -6,6 +6,7 @@
  */
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { replayDepsFromEnv } from './config';
+import { createHeartbeatReplay } from './heartbeat';
 import { createMembershipReplay } from './membership';
 import { parkingConsumerFromEnv } from './parking';
 import { createThingReplay } from './thing';
@@ -19,3 +20,4 @@ export const replayThingType = createThingTypeReplay(deps);
 export const replayThingGroup = createThingGroupReplay(deps);
 export const replayMembership = createMembershipReplay(deps);
 export const replayParked = parkingConsumerFromEnv(deps, () => new SQSClient({ region: deps.region }));
+export const replayHeartbeat = createHeartbeatReplay(deps);

@@ -1,4 +1,5 @@
 /** Journal keys: building and parsing the identities described in model.ts. */
+import { HEARTBEAT_KEY_PREFIX } from '../contract';
 import type { EntityKind } from './model';
 
 export interface ItemKeys {
@@ -60,4 +61,14 @@ export function parseKey(key: string): ParsedKey {
     throw new Error(`Malformed journal key '${key}': ${k} needs ${arity} name part(s)`);
   }
   return { kind: k, parts: fixed };
+}
+
+/** The heartbeat item of `region` (not an entity: see HEARTBEAT_KEY_PREFIX in lambda/contract/journal.ts). */
+export const heartbeatKey = (region: string): string => `${HEARTBEAT_KEY_PREFIX}${region}`;
+
+/** The region whose heartbeat `key` is, or undefined when `key` is not a heartbeat key. */
+export function heartbeatRegionOf(key: string): string | undefined {
+  if (!key.startsWith(HEARTBEAT_KEY_PREFIX)) return undefined;
+  const region = key.slice(HEARTBEAT_KEY_PREFIX.length);
+  return region && !region.includes('#') ? region : undefined;
 }

@@ -104,7 +104,28 @@ export interface ReplayTaskInput {
   readonly eventTime: number;
 }
 
-export type ReplayAction = 'created' | 'updated' | 'deleted' | 'unchanged' | 'superseded' | 'skipped-own-origin';
+export type ReplayAction = 'created' | 'updated' | 'deleted' | 'unchanged' | 'superseded' | 'skipped-own-origin' | 'heartbeat';
+
+/**
+ * A region's heartbeat in the journal (`heartbeat#<region>` as `pk` and `sk`), overwritten every minute:
+ * the peer's replay measures replication lag on it when nobody changes the registry. Same attribute names
+ * as a journal item, so the pipe's filter and the workflow's item selector treat it alike; `kind` is
+ * `heartbeat`, which is no entity kind.
+ */
+export interface HeartbeatItem {
+  readonly pk: string;
+  readonly sk: string;
+  readonly kind: 'heartbeat';
+  /** Orders like the journal's versions (see version.ts), so a late write never replaces a newer one. */
+  readonly version: string;
+  /** When the heartbeat was written, epoch milliseconds. */
+  readonly eventTime: number;
+  readonly eventId: string;
+  readonly originRegion: string;
+  readonly deleted: false;
+  readonly stateHash: string;
+  readonly capturedAt: number;
+}
 
 export interface ReplayTaskResult {
   readonly key: string;

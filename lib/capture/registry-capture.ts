@@ -26,6 +26,8 @@ import { checkDuration, checkMetricsNamespace } from '../private/validate';
 const CAPTURE_TIMEOUT = Duration.seconds(30);
 /** SQS's maximum retention: a message kept longer than any tombstone could resurrect what it deleted. */
 const MAX_QUEUE_RETENTION = Duration.days(14);
+/** Age of the oldest capture queue message that means capture is failing or behind. */
+const CAPTURE_QUEUE_AGE_ALARM_SECONDS = 300;
 const MAX_RECEIVE_COUNT = 5;
 
 /**
@@ -49,6 +51,11 @@ export class RegistryCapture extends Construct {
   readonly rules: iot.CfnTopicRule[];
   /** Fires when anything reaches the dead-letter queue. */
   readonly deadLetterAlarm: cloudwatch.Alarm;
+  /**
+   * Fires when the oldest registry event in the capture queue has waited 5 minutes for 5 minutes in a row:
+   * capture is failing or not keeping up, and every change waits with it.
+   */
+  readonly queueAgeAlarm: cloudwatch.Alarm;
   /** CloudWatch namespace of the capture handler's metrics. */
   readonly metricsNamespace: string;
 
@@ -135,6 +142,20 @@ export class RegistryCapture extends Construct {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
+    this.queueAgeAlarm = this.metricOldestEventAge().createAlarm(this, 'QueueAgeAlarm', {
+      alarmDescription:
+        `cdk-iot-dr: registry events have waited over ${CAPTURE_QUEUE_AGE_ALARM_SECONDS / 60} minutes in the capture queue: the capture ` +
+        "function is failing (read its log group and errors) or throttled; changes reach the journal late until it drains",
+      threshold: CAPTURE_QUEUE_AGE_ALARM_SECONDS,
+      evaluationPeriods: 5,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+  }
+
+  /** Age of the oldest registry event in the capture queue, in seconds (maximum over a minute). */
+  metricOldestEventAge(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.queue.metricApproximateAgeOfOldestMessage({ statistic: cloudwatch.Stats.MAXIMUM, period: Duration.minutes(1), ...props });
   }
 
   /** Messages waiting in the capture dead-letter queue (maximum over the period). */
@@ -153,6 +174,7 @@ export class RegistryCapture extends Construct {
   /** Sends this construct's alarms to `actions` (an SNS topic, for instance). */
   addAlarmAction(...actions: cloudwatch.IAlarmAction[]): void {
     this.deadLetterAlarm.addAlarmAction(...actions);
+    this.queueAgeAlarm.addAlarmAction(...actions);
   }
 
   /** `SELECT *, topic() AS topic FROM '<topic>'` into the queue; what the queue refuses into the dead-letter queue. */

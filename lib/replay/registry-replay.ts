@@ -1,12 +1,14 @@
 import { CfnOutput, Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import type * as events from 'aws-cdk-lib/aws-events';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as pipes from 'aws-cdk-lib/aws-pipes';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
-import { createParkingAlarms, createReplayAlarms, createReplayDashboard } from './monitoring';
+import { createHeartbeatReplayFunction, createHeartbeatWriter } from './heartbeat';
+import { createLivenessAlarms, createParkingAlarms, createReplayAlarms, createReplayDashboard } from './monitoring';
 import { createParkingConsumer, createParkingQueue, replayQueueProps } from './parking';
 import { createReplayPipe } from './pipe';
 import { type RegistryReplayProps, replaySettings } from './registry-replay-props';
@@ -60,8 +62,23 @@ export class RegistryReplay extends Construct {
   readonly parkedItemsAlarm: cloudwatch.Alarm;
   /** Fires when the oldest parked message waits 30 minutes (twice the longest parking delay): the parking consumer is not draining. */
   readonly parkingAgeAlarm: cloudwatch.Alarm;
-  /** Fires when the p99 replication lag stays above `replicationLagThreshold`. */
+  /**
+   * Fires when the p99 replication lag stays above `replicationLagThreshold`, or when no lag is measured
+   * (missing data is breaching: the peer's heartbeat keeps the series alive on a quiet registry).
+   */
   readonly replicationLagAlarm: cloudwatch.Alarm;
+  /** Fires when no heartbeat of the peer region has been replayed here for 5 minutes (missing data is breaching). */
+  readonly heartbeatMissingAlarm: cloudwatch.Alarm;
+  /** Fires when the pipe's executions fail or time out (`AWS/EventBridge/Pipes` `ExecutionFailed`, `ExecutionTimeout`). */
+  readonly pipeFailureAlarm: cloudwatch.Alarm;
+  /** Fires when replay executions fail as a whole (the workflow parks or dead-letters single items). */
+  readonly failedExecutionsAlarm: cloudwatch.Alarm;
+  /** Writes this region's heartbeat item (`heartbeat#<region>`) into the journal every minute. */
+  readonly heartbeatFunction: lambda.Function;
+  /** The EventBridge rule invoking `heartbeatFunction` every minute. */
+  readonly heartbeatSchedule: events.Rule;
+  /** Records the arrival of the peer's heartbeats as the replication-lag metric (the `ReplayHeartbeat` state). */
+  readonly heartbeatReplayFunction: lambda.Function;
   /** The replay dashboard, when `dashboard` is true. */
   readonly dashboard?: cloudwatch.Dashboard;
   /** CloudWatch namespace of the replay handlers' metrics. */
@@ -86,8 +103,14 @@ export class RegistryReplay extends Construct {
       functions[kind.stateName] = createReplayFunction(this, kind, { journal: props.journal, echoLedger: props.echoLedger, settings });
     }
     this.functions = functions;
+    const heartbeatWiring = { journal: props.journal, echoLedger: props.echoLedger, settings };
+    const writer = createHeartbeatWriter(this, heartbeatWiring);
+    this.heartbeatFunction = writer.function;
+    this.heartbeatSchedule = writer.rule;
+    this.heartbeatReplayFunction = createHeartbeatReplayFunction(this, heartbeatWiring);
     this.stateMachine = createReplayWorkflow(this, {
       functions,
+      heartbeatFunction: this.heartbeatReplayFunction,
       parkingQueue: this.parkingQueue,
       deadLetterQueue: this.deadLetterQueue,
       settings,
@@ -114,8 +137,12 @@ export class RegistryReplay extends Construct {
     const parkingAlarms = createParkingAlarms(this, this);
     this.parkedItemsAlarm = parkingAlarms.parkedItemsAlarm;
     this.parkingAgeAlarm = parkingAlarms.parkingAgeAlarm;
+    const liveness = createLivenessAlarms(this, this);
+    this.heartbeatMissingAlarm = liveness.heartbeatMissingAlarm;
+    this.pipeFailureAlarm = liveness.pipeFailureAlarm;
+    this.failedExecutionsAlarm = liveness.failedExecutionsAlarm;
     if (props.dashboard) {
-      this.dashboard = createReplayDashboard(this, this, [this.deadLetterAlarm, this.replicationLagAlarm, this.parkedItemsAlarm, this.parkingAgeAlarm]);
+      this.dashboard = createReplayDashboard(this, this, this.alarms);
     }
 
     // Both queues carry the parked-item shape, so the parking consumer takes dead letters back as they are.
@@ -176,11 +203,42 @@ export class RegistryReplay extends Construct {
     return this.stateMachine.metricFailed({ statistic: cloudwatch.Stats.SUM, period: Duration.minutes(1), ...props });
   }
 
+  /** Heartbeats of the peer region replayed here (sum over a minute; about one a minute when replication flows). */
+  metricHeartbeatsReceived(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return handlerMetric(this.metricsNamespace, METRIC_NAMES.heartbeatsReceived, cloudwatch.Stats.SUM, props);
+  }
+
+  /**
+   * Pipe executions that failed or timed out (`AWS/EventBridge/Pipes` `ExecutionFailed` + `ExecutionTimeout`
+   * for this pipe, sum over five minutes).
+   */
+  metricPipeFailures(props?: cloudwatch.MetricOptions): cloudwatch.IMetric {
+    const options = { statistic: cloudwatch.Stats.SUM, period: Duration.minutes(5), ...props };
+    const pipeMetric = (metricName: string) =>
+      new cloudwatch.Metric({ namespace: 'AWS/EventBridge/Pipes', metricName, dimensionsMap: { PipeName: this.pipe.ref }, ...options });
+    return new cloudwatch.MathExpression({
+      expression: 'FILL(failed, 0) + FILL(timedOut, 0)',
+      usingMetrics: { failed: pipeMetric('ExecutionFailed'), timedOut: pipeMetric('ExecutionTimeout') },
+      label: 'Pipe failures',
+      period: options.period,
+    });
+  }
+
+  /** Every alarm of replay. */
+  get alarms(): cloudwatch.Alarm[] {
+    return [
+      this.deadLetterAlarm,
+      this.replicationLagAlarm,
+      this.heartbeatMissingAlarm,
+      this.pipeFailureAlarm,
+      this.failedExecutionsAlarm,
+      this.parkedItemsAlarm,
+      this.parkingAgeAlarm,
+    ];
+  }
+
   /** Sends this construct's alarms to `actions` (an SNS topic, for instance). */
   addAlarmAction(...actions: cloudwatch.IAlarmAction[]): void {
-    this.deadLetterAlarm.addAlarmAction(...actions);
-    this.replicationLagAlarm.addAlarmAction(...actions);
-    this.parkedItemsAlarm.addAlarmAction(...actions);
-    this.parkingAgeAlarm.addAlarmAction(...actions);
+    for (const alarm of this.alarms) alarm.addAlarmAction(...actions);
   }
 }

@@ -8,6 +8,10 @@ export const REPLAY_STATE_NAMES = {
   replayThingType: 'ReplayThingType',
   replayThingGroup: 'ReplayThingGroup',
   replayMembership: 'ReplayMembership',
+  /** Lambda task recording the arrival of the peer's heartbeat (`heartbeat#<region>`): lag metric, no IoT call. */
+  replayHeartbeat: 'ReplayHeartbeat',
+  /** Ends an iteration whose heartbeat could not be recorded: never parked or dead-lettered (the next one comes in a minute). */
+  heartbeatDropped: 'HeartbeatDropped',
   /** Pass state describing a key of no known kind as an `UnknownEntityKind` error. */
   markUnknownEntityKind: 'MarkUnknownEntityKind',
   /** SQS SendMessage of an item that failed for a reason that may pass to the parking queue, delayed. */

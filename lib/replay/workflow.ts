@@ -9,7 +9,7 @@ import type { ReplaySettings } from './registry-replay-props';
 import { REPLAY_KINDS } from './replay-kinds';
 import { DEAD_LETTER_RETRY, DEAD_LETTER_SEND_TIMEOUT, DEPENDENCY_RETRY, EXPRESS_LIMIT, TRANSIENT_RETRY, retryProps } from './retry-policies';
 import { REPLAY_STATE_NAMES } from './state-names';
-import { FIRST_PARKING_DELAY_SECONDS, JOURNAL_ATTR, PARKED_ERRORS, UNKNOWN_ENTITY_KIND_ERROR } from '../../lambda/contract';
+import { FIRST_PARKING_DELAY_SECONDS, HEARTBEAT_KEY_PREFIX, JOURNAL_ATTR, PARKED_ERRORS, UNKNOWN_ENTITY_KIND_ERROR } from '../../lambda/contract';
 import { acknowledgeFinding, acknowledgeWildcardResource } from '../private/acknowledge';
 import { LOG_DELIVERY_ACTIONS, WORKFLOW_TRACING_ACTIONS, allowLogsToUseKey, wildcardOnlyPolicy } from '../private/service-policies';
 
@@ -17,6 +17,8 @@ import { LOG_DELIVERY_ACTIONS, WORKFLOW_TRACING_ACTIONS, allowLogsToUseKey, wild
 export interface ReplayWorkflowWiring {
   /** Replay functions by state name (one per entry of `REPLAY_KINDS`). */
   readonly functions: { readonly [stateName: string]: lambda.IFunction };
+  /** Records the arrival of the peer's heartbeat items. */
+  readonly heartbeatFunction: lambda.IFunction;
   /** Where items that failed for a reason that may pass wait to be retried. */
   readonly parkingQueue: sqs.IQueue;
   readonly deadLetterQueue: sqs.IQueue;
@@ -33,6 +35,16 @@ export function createReplayWorkflow(scope: Construct, wiring: ReplayWorkflowWir
   const sendToParkingQueue = parkingSteps(scope, wiring.parkingQueue);
   const sendToDeadLetterQueue = deadLetterSteps(scope, wiring.deadLetterQueue);
   const route = new sfn.Choice(scope, REPLAY_STATE_NAMES.routeByEntityKind);
+  // The peer's heartbeat: its arrival is measured, nothing is written; a failure drops it (the next one
+  // comes within a minute, and the missing lag data raises the alarms), it is never parked or dead-lettered.
+  const heartbeat = new tasks.LambdaInvoke(scope, REPLAY_STATE_NAMES.replayHeartbeat, {
+    lambdaFunction: wiring.heartbeatFunction,
+    payloadResponseOnly: true,
+    retryOnServiceExceptions: false,
+  })
+    .addRetry(retryProps(TRANSIENT_RETRY))
+    .addCatch(new sfn.Succeed(scope, REPLAY_STATE_NAMES.heartbeatDropped), { errors: [sfn.Errors.ALL], resultPath: '$.error' });
+  route.when(sfn.Condition.stringMatches('$.key', `${HEARTBEAT_KEY_PREFIX}*`), heartbeat);
   for (const kind of REPLAY_KINDS) {
     const invoke = new tasks.LambdaInvoke(scope, kind.stateName, {
       lambdaFunction: wiring.functions[kind.stateName],
@@ -117,7 +129,7 @@ export function createReplayWorkflow(scope: Construct, wiring: ReplayWorkflowWir
   // Step Functions checks the log delivery permissions when it creates the state machine.
   cfn.addResourceDependency(logDelivery.node.defaultChild as CfnResource);
   cfn.addResourceDependency(tracing.node.defaultChild as CfnResource);
-  for (const fn of Object.values(wiring.functions)) {
+  for (const fn of [...Object.values(wiring.functions), wiring.heartbeatFunction]) {
     // Invoke permissions cover the function and its versions/aliases (`<arn>:*`); only $LATEST is invoked.
     acknowledgeWildcardResource(
       stateMachine.role,

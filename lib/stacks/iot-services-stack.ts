@@ -1,4 +1,5 @@
-import { Stack } from 'aws-cdk-lib';
+import { CfnOutput, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -23,7 +24,7 @@ export interface IotServicesStackProps extends DrStackProps {
    * What belongs to each region: its KMS key and its alarm topic. Give the same value to both regions'
    * stacks: the primary's needs the secondary's key for the journal replica it creates there.
    *
-   * @default - AWS managed encryption and no alarm actions in either region
+   * @default - AWS managed encryption, and an alarm topic created in each region's stack
    */
   readonly regionalReplication?: PerRegionReplicationSettings;
 }
@@ -40,8 +41,19 @@ export class IotServicesStack extends Stack {
   readonly topology: DrTopology;
   /** Whether this stack serves the primary or the secondary region. */
   readonly regionRole: DrRegionRole;
-  /** Registry replication in this region; `addAlarmAction` sends its alarms to a topic created in this stack. */
+  /** Registry replication in this region; `addAlarmAction` sends its alarms to more targets. */
   readonly registryReplication: IotRegistryReplication;
+  /**
+   * The SNS topic every alarm of this region notifies: `regionalReplication.<role>.alarmTopicArn`, or one
+   * this stack creates (encrypted with a key of its own that CloudWatch may use, TLS only). Subscribe to it
+   * (stack output `AlarmTopicArn`).
+   */
+  readonly alarmTopic: sns.ITopic;
+  /**
+   * The AWS CLI command that moves every capture dead letter back into the capture queue, once their cause
+   * is fixed (also the stack output `CaptureRedriveCommand`).
+   */
+  readonly captureRedriveCommand: string;
 
   constructor(scope: Construct, id: string, props: IotServicesStackProps) {
     const { registryReplication, regionalReplication, ...drProps } = props;
@@ -72,12 +84,14 @@ export class IotServicesStack extends Stack {
       checkRegionalArn(this, peerKeyProp, peer.encryptionKeyArn, 'kms', peerRegion, `the ${ROLE_NAMES[peerRole]} region`);
       key = kms.Key.fromKeyArn(this, 'EncryptionKey', own.encryptionKeyArn);
     }
-    let alarmTopic: sns.ITopic | undefined;
     if (own.alarmTopicArn) {
       const topicProp = `regionalReplication.${ROLE_NAMES[this.regionRole]}.alarmTopicArn`;
       checkRegionalArn(this, topicProp, own.alarmTopicArn, 'sns', region, `the ${ROLE_NAMES[this.regionRole]} region`);
-      alarmTopic = sns.Topic.fromTopicArn(this, 'AlarmTopic', own.alarmTopicArn);
+      this.alarmTopic = sns.Topic.fromTopicArn(this, 'AlarmTopic', own.alarmTopicArn);
+    } else {
+      this.alarmTopic = this.createAlarmTopic();
     }
+    const alarmTopic = this.alarmTopic;
 
     this.registryReplication = new IotRegistryReplication(this, 'RegistryReplication', {
       peerRegion,
@@ -95,8 +109,59 @@ export class IotServicesStack extends Stack {
       replay: { ...options.replay, queueEncryptionKey: key },
       metricsNamespace: options.metricsNamespace,
       logRetention: options.logRetention,
-      alarmActions: alarmTopic ? [new cloudwatchActions.SnsAction(alarmTopic)] : undefined,
+      alarmActions: [new cloudwatchActions.SnsAction(alarmTopic)],
     });
+    this.captureRedriveCommand = this.addOperatorOutputs();
+  }
+
+  /**
+   * A topic for this region's alarms: CloudWatch cannot publish to a topic under the AWS managed SNS key, so
+   * it gets a customer managed key (rotated) whose policy lets CloudWatch alarms of this account use it.
+   */
+  private createAlarmTopic(): sns.Topic {
+    const key = new kms.Key(this, 'AlarmTopicKey', {
+      description: 'cdk-iot-dr: encrypts the alarm topic of registry replication',
+      enableKeyRotation: true,
+    });
+    key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AllowCloudWatchAlarmsToPublish',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
+      }),
+    );
+    return new sns.Topic(this, 'AlarmTopic', {
+      displayName: 'cdk-iot-dr registry replication alarms',
+      masterKey: key,
+      enforceSSL: true,
+    });
+  }
+
+  /** What an operator needs at hand: names, queue URLs, redrive commands, the alarm topic, the dashboard. */
+  private addOperatorOutputs(): string {
+    const { journal, capture, replay } = this.registryReplication;
+    const captureRedrive = [
+      'aws sqs start-message-move-task',
+      `--source-arn ${capture.deadLetterQueue.queueArn}`,
+      `--destination-arn ${capture.queue.queueArn}`,
+      `--region ${this.region}`,
+    ].join(' ');
+    new CfnOutput(this, 'JournalTableName', { description: "The replication journal (this region's replica)", value: journal.tableName });
+    new CfnOutput(this, 'CaptureDeadLetterQueueUrl', {
+      description: 'Registry events capture could not journal, with their reason',
+      value: capture.deadLetterQueue.queueUrl,
+    });
+    new CfnOutput(this, 'CaptureRedriveCommand', {
+      description: 'Moves every capture dead letter back into the capture queue, once the cause is fixed',
+      value: captureRedrive,
+    });
+    new CfnOutput(this, 'AlarmTopicArn', { description: 'Every replication alarm of this region notifies this topic', value: this.alarmTopic.topicArn });
+    if (replay.dashboard) {
+      new CfnOutput(this, 'DashboardName', { description: 'The replay dashboard', value: replay.dashboard.dashboardName });
+    }
+    return captureRedrive;
   }
 
   private refuseRegionBoundKeys(options: RegistryReplicationOptions): void {

@@ -70,9 +70,11 @@ export interface RegionalReplicationSettings {
 
   /**
    * ARN of an SNS topic in this region that receives every alarm of this region's pipeline (capture and
-   * replay dead letters, replication lag). CloudWatch alarms notify topics of their own region only.
+   * replay dead letters, capture queue age, replication lag, missing heartbeats, pipe and workflow failures,
+   * parked items). CloudWatch alarms notify topics of their own region only; a topic under a customer
+   * managed key must let `cloudwatch.amazonaws.com` use that key.
    *
-   * @default - no alarm actions; add some later with `IotRegistryReplication.addAlarmAction`
+   * @default - the region's IoT services stack creates a topic (KMS-encrypted with a key of its own, TLS only)
    */
   readonly alarmTopicArn?: string;
 }

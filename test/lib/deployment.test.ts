@@ -3,7 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { testApp } from './helpers';
+import { logicalId, testApp } from './helpers';
 import { DrTopology, IotDrDeployment } from '../../lib';
 
 describe('IotDrDeployment', () => {
@@ -125,9 +125,84 @@ describe('IotDrDeployment per-region settings', () => {
       [secondary, TOPICS.secondary],
     ] as const) {
       const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
-      expect(alarms).toHaveLength(5);
+      expect(alarms).toHaveLength(9);
       for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([topic]);
+      // A given topic is used as it is: no topic or topic key is created.
+      template.resourceCountIs('AWS::SNS::Topic', 0);
+      expect(template.toJSON().Outputs.AlarmTopicArn.Value).toBe(topic);
     }
+  });
+
+  it('creates a KMS-encrypted, TLS-only topic per region for every alarm when none is given', () => {
+    const created = new IotDrDeployment(testApp(), 'IotDr', { topology: DrTopology.DEFAULT });
+    for (const stack of [created.iotServices.primary, created.iotServices.secondary]) {
+      const template = Template.fromStack(stack);
+      template.resourceCountIs('AWS::SNS::Topic', 1);
+      const topicId = logicalId(stack.alarmTopic);
+      const keyId = Object.keys(template.findResources('AWS::KMS::Key'))[0];
+      template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] } });
+      template.hasResourceProperties('AWS::KMS::Key', {
+        EnableKeyRotation: true,
+        KeyPolicy: {
+          Statement: Match.arrayWith([
+            {
+              Sid: 'AllowCloudWatchAlarmsToPublish',
+              Effect: 'Allow',
+              Principal: { Service: 'cloudwatch.amazonaws.com' },
+              Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+              Resource: '*',
+              Condition: { StringEquals: { 'aws:SourceAccount': stack.account } },
+            },
+          ]),
+        },
+      });
+      template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          ]),
+        },
+      });
+      const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
+      expect(alarms).toHaveLength(9);
+      for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topicId }]);
+    }
+  });
+
+  it('gives operators the journal, the dead-letter and parking queues and both redrive commands as stack outputs', () => {
+    const created = new IotDrDeployment(testApp(), 'IotDr', { topology: DrTopology.DEFAULT });
+    const stack = created.iotServices.secondary;
+    const { journal, capture, replay } = stack.registryReplication;
+    const outputs = Template.fromStack(stack).toJSON().Outputs as Record<string, { Value: unknown }>;
+    expect(outputs.JournalTableName.Value).toBe('iot-dr-journal');
+    expect(outputs.CaptureDeadLetterQueueUrl.Value).toEqual({ Ref: logicalId(capture.deadLetterQueue) });
+    expect(outputs.AlarmTopicArn.Value).toEqual({ Ref: logicalId(stack.alarmTopic) });
+    expect(stack.resolve(outputs.CaptureRedriveCommand.Value)).toEqual({
+      'Fn::Join': [
+        '',
+        [
+          'aws sqs start-message-move-task --source-arn ',
+          { 'Fn::GetAtt': [logicalId(capture.deadLetterQueue), 'Arn'] },
+          ' --destination-arn ',
+          { 'Fn::GetAtt': [logicalId(capture.queue), 'Arn'] },
+          ` --region ${stack.region}`,
+        ],
+      ],
+    });
+    const keys = Object.keys(outputs);
+    for (const prefix of ['RegistryReplicationReplayRedriveCommand', 'RegistryReplicationReplayDeadLetterQueueUrl', 'RegistryReplicationReplayParkingQueueUrl']) {
+      expect(keys.some((k) => k.startsWith(prefix))).toBe(true);
+    }
+    expect(keys.some((k) => k === 'DashboardName')).toBe(false);
+    expect(journal.tableName).toBe('iot-dr-journal');
+    expect(replay.dashboard).toBeUndefined();
+  });
+
+  it('names the dashboard in an output when replay creates one', () => {
+    const created = new IotDrDeployment(testApp(), 'IotDr', { topology: DrTopology.DEFAULT, registryReplication: { replay: { dashboard: true } } });
+    const stack = created.iotServices.primary;
+    const outputs = Template.fromStack(stack).toJSON().Outputs;
+    expect(outputs.DashboardName.Value).toEqual({ Ref: logicalId(stack.registryReplication.replay.dashboard!) });
   });
 
   it('still lets a topic created in a stack receive its alarms afterwards', () => {
@@ -136,9 +211,13 @@ describe('IotDrDeployment per-region settings', () => {
     const topic = new sns.Topic(stack, 'Alarms');
     stack.registryReplication.addAlarmAction(new cloudwatchActions.SnsAction(topic));
     const alarms = Object.values(Template.fromStack(stack).findResources('AWS::CloudWatch::Alarm'));
-    expect(alarms).toHaveLength(5);
-    for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^Alarms/) }]);
-    Template.fromStack(custom.iotServices.secondary).resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { AlarmActions: Match.anyValue() }, 0);
+    expect(alarms).toHaveLength(9);
+    // The stack's own topic first, then the one added.
+    for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([{ Ref: logicalId(stack.alarmTopic) }, { Ref: expect.stringMatching(/^Alarms/) }]);
+    const secondary = custom.iotServices.secondary;
+    for (const alarm of Object.values(Template.fromStack(secondary).findResources('AWS::CloudWatch::Alarm'))) {
+      expect(alarm.Properties.AlarmActions).toEqual([{ Ref: logicalId(secondary.alarmTopic) }]);
+    }
   });
 
   it.each<[string, object, RegExp]>([

@@ -54,7 +54,7 @@ describe('IotRegistryReplication', () => {
 
     it('sends every alarm to the given actions', () => {
       const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
-      expect(alarms).toHaveLength(5);
+      expect(alarms).toHaveLength(9);
       for (const alarm of alarms) {
         expect(alarm.Properties.AlarmActions).toEqual([{ Ref: expect.stringMatching(/^Alarms/) }]);
       }

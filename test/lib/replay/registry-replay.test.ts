@@ -381,8 +381,52 @@ describe('RegistryReplay', () => {
         EvaluationPeriods: 5,
         DatapointsToAlarm: 3,
         ComparisonOperator: 'GreaterThanThreshold',
+        // The peer's heartbeat keeps the series alive: no lag data at all means a stalled pipeline.
+        TreatMissingData: 'breaching',
+      });
+    });
+
+    it('alarms when no peer heartbeat arrives for five minutes, missing data breaching', () => {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'IotDr',
+        MetricName: 'HeartbeatsReceived',
+        Statistic: 'Sum',
+        Period: 60,
+        Threshold: 1,
+        EvaluationPeriods: 5,
+        ComparisonOperator: 'LessThanThreshold',
+        TreatMissingData: 'breaching',
+      });
+    });
+
+    it('alarms on pipe executions that failed or timed out, and on failed replay executions', () => {
+      const pipeMetric = (name: string) => ({
+        MetricStat: {
+          Metric: { Namespace: 'AWS/EventBridge/Pipes', MetricName: name, Dimensions: [{ Name: 'PipeName', Value: ref(parts.replay.pipe) }] },
+          Period: 300,
+          Stat: 'Sum',
+        },
+      });
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Metrics: Match.arrayWith([
+          Match.objectLike({ Expression: 'FILL(failed, 0) + FILL(timedOut, 0)' }),
+          Match.objectLike({ Id: 'failed', ...pipeMetric('ExecutionFailed') }),
+          Match.objectLike({ Id: 'timedOut', ...pipeMetric('ExecutionTimeout') }),
+        ]),
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
         TreatMissingData: 'notBreaching',
       });
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'AWS/States',
+        MetricName: 'ExecutionsFailed',
+        Dimensions: [{ Name: 'StateMachineArn', Value: ref(parts.replay.stateMachine) }],
+        Statistic: 'Sum',
+        Period: 300,
+        Threshold: 1,
+        TreatMissingData: 'notBreaching',
+      });
+      expect(parts.replay.alarms).toHaveLength(7);
     });
 
     it('exposes lag, dead-letter and failed-execution metrics', () => {
@@ -390,6 +434,39 @@ describe('RegistryReplay', () => {
       expect(parts.replay.metricReplicationLag().namespace).toBe('IotDr');
       expect(parts.replay.metricDeadLetters().metricName).toBe('ApproximateNumberOfMessagesVisible');
       expect(parts.replay.metricFailedExecutions().metricName).toBe('ExecutionsFailed');
+    });
+
+    it('writes its heartbeat every minute, with a role that may put only heartbeat#<region> into the journal', () => {
+      template.hasResourceProperties('AWS::Events::Rule', {
+        ScheduleExpression: 'rate(1 minute)',
+        State: 'ENABLED',
+        Targets: [Match.objectLike({ Arn: getAtt(parts.replay.heartbeatFunction, 'Arn'), RetryPolicy: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 } })],
+      });
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Handler: 'index.handler',
+        Environment: { Variables: { JOURNAL_TABLE_NAME: 'iot-dr-journal' } },
+        Role: getAtt(parts.replay.heartbeatFunction.role!, 'Arn'),
+      });
+      const statements = policyStatements(template, parts.replay.heartbeatFunction.role!) as any[];
+      expect(statements.filter((s) => !String(s.Action).startsWith('logs:'))).toEqual([
+        {
+          Action: 'dynamodb:PutItem',
+          Effect: 'Allow',
+          Resource: getAtt(parts.journal.table, 'Arn'),
+          Condition: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [`heartbeat#${PRIMARY}`] } },
+        },
+        expect.objectContaining({ Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'] }),
+      ]);
+    });
+
+    it("records the peer's heartbeats with a function that may call nothing", () => {
+      const statements = policyStatements(template, parts.replay.heartbeatReplayFunction.role!) as any[];
+      expect(statements.filter((s) => !String(s.Action).startsWith('logs:') && !JSON.stringify(s.Action).includes('xray:'))).toEqual([]);
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Handler: 'index.replayHeartbeat',
+        Role: getAtt(parts.replay.heartbeatReplayFunction.role!, 'Arn'),
+        Environment: { Variables: Match.objectLike({ METRICS_NAMESPACE: 'IotDr' }) },
+      });
     });
 
     it('creates no dashboard unless asked', () => {
@@ -476,9 +553,9 @@ describe('RegistryReplay options', () => {
     replayIn(stack, { logEncryptionKey: key });
     const template = Template.fromStack(stack);
     const groups = Object.values(template.findResources('AWS::Logs::LogGroup'));
-    // The state machine's, the pipe's, the four replay functions' and the parking consumer's: every one.
-    expect(groups).toHaveLength(7);
-    expect(groups.filter((g) => JSON.stringify(g.Properties.KmsKeyId) === JSON.stringify(getAtt(key, 'Arn')))).toHaveLength(7);
+    // The state machine's, the pipe's, the four replay functions', the parking consumer's and the two heartbeat functions': every one.
+    expect(groups).toHaveLength(9);
+    expect(groups.filter((g) => JSON.stringify(g.Properties.KmsKeyId) === JSON.stringify(getAtt(key, 'Arn')))).toHaveLength(9);
     template.hasResourceProperties('AWS::KMS::Key', {
       KeyPolicy: {
         Statement: Match.arrayWith([

@@ -51,6 +51,7 @@ describe('replay workflow', () => {
       expect(states[REPLAY_STATE_NAMES.routeByEntityKind]).toEqual({
         Type: 'Choice',
         Choices: [
+          { Variable: '$.key', StringMatches: 'heartbeat#*', Next: 'ReplayHeartbeat' },
           { Variable: '$.key', StringMatches: 'thing#*', Next: 'ReplayThing' },
           { Variable: '$.key', StringMatches: 'thingType#*', Next: 'ReplayThingType' },
           { Variable: '$.key', StringMatches: 'thingGroup#*', Next: 'ReplayThingGroup' },
@@ -173,9 +174,18 @@ describe('replay workflow', () => {
       expect(worst).toBeLessThan(300);
     });
 
-    it('may invoke only the four replay functions and send only to its parking and dead-letter queues', () => {
+    it('routes heartbeats to their own function, which is retried briefly and never parked or dead-lettered', () => {
+      const states = definition.States[REPLAY_STATE_NAMES.replayEachRecord].ItemProcessor.States;
+      const heartbeat = states[REPLAY_STATE_NAMES.replayHeartbeat];
+      expect(heartbeat.Resource).toMatch(/^arn:aws:lambda:.*:function:ReplayReplayHeartbeatFunction.*-Arn$/);
+      expect(heartbeat.Retry.map((r: any) => r.ErrorEquals)).toEqual([expect.arrayContaining(['RegistryUnavailable', 'Sandbox.Timedout'])]);
+      expect(heartbeat.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: REPLAY_STATE_NAMES.heartbeatDropped }]);
+      expect(states[REPLAY_STATE_NAMES.heartbeatDropped]).toEqual({ Type: 'Succeed' });
+    });
+
+    it('may invoke only the four replay functions and the heartbeat one, and send only to its parking and dead-letter queues', () => {
       const statements = policyStatements(template, parts.replay.stateMachine.role) as any[];
-      expect(statements.filter((s) => s.Action === 'lambda:InvokeFunction')).toHaveLength(4);
+      expect(statements.filter((s) => s.Action === 'lambda:InvokeFunction')).toHaveLength(5);
       expect(statements.filter((s) => String(s.Action).startsWith('sqs:'))).toEqual([
         { Action: 'sqs:SendMessage', Effect: 'Allow', Resource: getAtt(parts.replay.deadLetterQueue, 'Arn') },
         { Action: 'sqs:SendMessage', Effect: 'Allow', Resource: getAtt(parts.replay.parkingQueue, 'Arn') },
@@ -184,7 +194,7 @@ describe('replay workflow', () => {
   });
 
   describe('executed locally (aws-local-stepfunctions)', () => {
-    const noWait = Object.fromEntries(KIND_STATES.map((s) => [s, 0]));
+    const noWait = Object.fromEntries([...KIND_STATES, REPLAY_STATE_NAMES.replayHeartbeat].map((s) => [s, 0]));
     // aws-local-stepfunctions has no clock of its own: the context object the Catch targets read.
     const ENTERED = '2026-01-02T03:04:05.678Z';
 
@@ -354,6 +364,35 @@ describe('replay workflow', () => {
       });
       expect(parked).toEqual([]);
       expect(sent.map((m) => [m.MessageBody.reason, m.MessageBody.cause])).toEqual([['AccessDeniedException', 'not authorized to iot:UpdateThing']]);
+    });
+
+    it('routes heartbeat keys to the heartbeat handler, never to a dead-letter or parking queue', async () => {
+      const calls: string[] = [];
+      const { result, sent, parked } = await run([record('heartbeat#us-west-2', 'heartbeat#us-west-2'), record('thing#a')], {
+        ReplayThing: replayed('ReplayThing', calls),
+        [REPLAY_STATE_NAMES.replayHeartbeat]: (task: any) => {
+          calls.push(`ReplayHeartbeat:${task.key}`);
+          return { key: task.key, action: 'heartbeat', lagMs: 1200 };
+        },
+      });
+      expect(calls.sort()).toEqual(['ReplayHeartbeat:heartbeat#us-west-2', 'ReplayThing:thing#a']);
+      expect((result as any[])[0]).toEqual({ key: 'heartbeat#us-west-2', action: 'heartbeat', lagMs: 1200 });
+      expect(sent).toEqual([]);
+      expect(parked).toEqual([]);
+    });
+
+    it('drops a heartbeat whose handler keeps failing, without parking or dead-lettering it', async () => {
+      let attempts = 0;
+      const { result, sent, parked } = await run([record('heartbeat#us-west-2', 'heartbeat#us-west-2')], {
+        [REPLAY_STATE_NAMES.replayHeartbeat]: () => {
+          attempts += 1;
+          throw Object.assign(new Error('boom'), { name: 'Lambda.Unknown' });
+        },
+      });
+      expect(attempts).toBe(5);
+      expect(result).toHaveLength(1);
+      expect(sent).toEqual([]);
+      expect(parked).toEqual([]);
     });
 
     it('dead-letters keys of no known kind as UnknownEntityKind', async () => {

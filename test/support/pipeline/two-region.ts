@@ -27,6 +27,9 @@ import { createMembershipReplay } from '../../../lambda/replay/membership';
 import { createThingReplay } from '../../../lambda/replay/thing';
 import { createThingGroupReplay } from '../../../lambda/replay/thing-group';
 import { createThingTypeReplay } from '../../../lambda/replay/thing-type';
+import { createHeartbeatReplay } from '../../../lambda/replay/heartbeat';
+import { createHeartbeatWriter } from '../../../lambda/heartbeat/heartbeat-writer';
+import { type DriftSummary, Reconciler } from '../../../lambda/reconcile/reconcile';
 import { type IotEmulator, type RegistryEvent, startIotEmulator } from '../iot-emulator';
 import { type JournalTables, startJournalTables } from '../journal-tables';
 import { matchesPattern } from './event-pattern';
@@ -42,6 +45,8 @@ export interface WorkflowStateNames {
   readonly deadLetterStates: readonly string[];
   /** States that send to the parking queue (held in `RegionNode.parked` until `drainParking()`). */
   readonly parkingStates?: readonly string[];
+  /** The heartbeat task state (`RegionNode.heartbeatResults` records what it returned). */
+  readonly heartbeat?: string;
 }
 
 export interface WorldOptions {
@@ -96,6 +101,35 @@ export class RegionNode {
   replayAttempts = 0;
   /** While set, this region's registry events wait: capture is delayed until replayAttempts reaches it. */
   captureHeldUntilReplayAttempts?: number;
+  /** Writes this region's heartbeat into its journal (replicated to the other region like capture's writes). */
+  writeHeartbeat!: () => Promise<unknown>;
+  /** Handles the other region's heartbeat tasks (the real handler). */
+  heartbeatHandler!: ReplayHandler;
+  /** The region's reconciler (real handler code; its journal writes replicate like capture's). */
+  reconciler!: Reconciler;
+  /** Added to the reconciler's clock, to pass its grace period without waiting. */
+  reconcileClockOffset = 0;
+  /** One full reconciler pass over this region (what the Distributed Map runs in parallel). */
+  reconcile(): Promise<DriftSummary> {
+    return this.reconciler.runAll();
+  }
+  /** What the heartbeat handler returned for each heartbeat that reached this region's workflow (its lag). */
+  readonly heartbeatResults: ReplayTaskResult[] = [];
+  /** While true, this region's pipe delivers nothing: stream records wait in `stalledStream`. */
+  pipeStalled = false;
+  /** Stream records a stalled pipe did not deliver, in order; `resumePipe()` delivers them. */
+  readonly stalledStream: StreamRecord[] = [];
+
+  /** Stops this region's pipe (stream records are kept, as DynamoDB Streams keeps them for 24 hours). */
+  stallPipe(): void {
+    this.pipeStalled = true;
+  }
+
+  /** Restarts this region's pipe where it stopped: the next `settle()` delivers what it held. */
+  resumePipe(): void {
+    this.pipeStalled = false;
+    this.pendingStream.push(...this.stalledStream.splice(0, this.stalledStream.length));
+  }
 
   /**
    * Delays this region's capture (an SQS backlog, retries): its registry events stay queued until its
@@ -195,7 +229,8 @@ export class ReplicationWorld {
       node.emulator.enableAllEvents();
       node.replayAttempts = 0;
       node.captureHeldUntilReplayAttempts = undefined;
-      for (const list of [node.captureDeadLetters, node.replayDeadLetters, node.replayResults, node.pendingEvents, node.pendingStream]) {
+      node.pipeStalled = false;
+      for (const list of [node.captureDeadLetters, node.replayDeadLetters, node.replayResults, node.pendingEvents, node.pendingStream, node.heartbeatResults, node.stalledStream]) {
         list.length = 0;
       }
       const names = await this.tables.createTables(`${node.name}-${this.tableRun}`);
@@ -236,6 +271,20 @@ export class ReplicationWorld {
       now: Date.now,
       metricsNamespace: 'IotDrTest',
     };
+    node.writeHeartbeat = createHeartbeatWriter({ doc: captureDoc, journalTableName: node.journalTable, region: node.name, now: Date.now });
+    node.heartbeatHandler = createHeartbeatReplay(deps);
+    node.reconcileClockOffset = 0;
+    const reconcileNow = (): number => Date.now() + node.reconcileClockOffset;
+    node.reconciler = new Reconciler({
+      replay: {
+        ...deps,
+        journal: node.journal,
+        ledger: new EchoLedgerStore(captureDoc, node.ledgerTable, { now: reconcileNow }),
+        now: reconcileNow,
+      },
+      ledgerTableName: node.ledgerTable,
+      graceMs: 15 * 60_000,
+    });
     node.replayHandlers = {
       thing: createThingReplay(deps),
       thingType: createThingTypeReplay(deps),
@@ -341,6 +390,10 @@ export class ReplicationWorld {
 
   /** The pipe: filter with the synthesized patterns, batch, and run the synthesized workflow per batch. */
   private runPipe(node: RegionNode, records: StreamRecord[]): void {
+    if (node.pipeStalled) {
+      node.stalledStream.push(...records);
+      return;
+    }
     const { workflow } = node;
     const passing = records.filter((r) => workflow.filterPatterns.length === 0 || workflow.filterPatterns.some((p) => matchesPattern(p, r)));
     for (let i = 0; i < passing.length; i += workflow.batchSize) {
@@ -372,6 +425,13 @@ export class ReplicationWorld {
       [names.thingGroup]: invoke(node.replayHandlers.thingGroup) as never,
       [names.membership]: invoke(node.replayHandlers.membership) as never,
     };
+    if (names.heartbeat) {
+      localHandlers[names.heartbeat] = (async (input: unknown) => {
+        const result = await node.heartbeatHandler(unwrapLambdaPayload(input) as ReplayTaskInput);
+        node.heartbeatResults.push(result);
+        return result;
+      }) as never;
+    }
     for (const s of names.deadLetterStates) localHandlers[s] = deadLetter as never;
     const park = async (input: unknown) => {
       const { MessageBody, DelaySeconds } = input as { MessageBody: unknown; DelaySeconds?: number };
@@ -387,7 +447,9 @@ export class ReplicationWorld {
       context: { State: { EnteredTime: new Date(this.parkingNow).toISOString(), Name: 'ReplayEachRecord' } } as never,
       overrides: {
         taskResourceLocalHandlers: localHandlers as never,
-        retryIntervalOverrides: Object.fromEntries([names.thing, names.thingType, names.thingGroup, names.membership].map((s) => [s, retryWait])),
+        retryIntervalOverrides: Object.fromEntries(
+          [names.thing, names.thingType, names.thingGroup, names.membership, ...(names.heartbeat ? [names.heartbeat] : [])].map((s) => [s, retryWait]),
+        ),
       },
     });
     await execution.result;

@@ -1,0 +1,85 @@
+/**
+ * The reconcile bundle: the RegistryReconciler's item processor. Each invocation reconciles one page of one
+ * registry kind or of one journal scan segment and returns the page's drift and where the next page starts;
+ * the state machine invokes it again until the listing is done. Dependencies are built once per container.
+ */
+import { DEFAULT_RECONCILE_GRACE_SECONDS, DEFAULT_RECONCILE_PAGE_SIZE, DEFAULT_RECONCILE_QUOTAS, HANDLER_ENV, RECONCILE_ENV } from '../contract';
+import { replayDepsFromEnv } from '../replay/config';
+import { type Environment, HandlerEnvironment } from '../shared/config';
+import { Pacer, paceClient } from './pacer';
+import { type DriftSummary, mergeDrift, type ReconcileItem, type ReconcileItemResult, Reconciler } from './reconcile';
+
+export interface ReconcileConfig {
+  readonly graceMs: number;
+  readonly concurrency: number;
+  readonly pageSize: number;
+  readonly quotas: Readonly<Record<string, number>>;
+}
+
+export function readReconcileConfig(environment: Environment): ReconcileConfig {
+  const env = new HandlerEnvironment(environment, 'reconcile');
+  const count = (name: string, fallback: number): number => {
+    const raw = env.optional(name, String(fallback));
+    const n = Number(raw);
+    if (!Number.isSafeInteger(n) || n <= 0) throw new Error(`reconcile Lambda: ${name} must be a positive whole number, got '${raw}'`);
+    return n;
+  };
+  let overrides: Record<string, number> = {};
+  const rawQuotas = env.optional(RECONCILE_ENV.quotas, '{}');
+  try {
+    overrides = JSON.parse(rawQuotas) as Record<string, number>;
+  } catch {
+    throw new Error(`reconcile Lambda: ${RECONCILE_ENV.quotas} must be a JSON object of API name to TPS, got '${rawQuotas}'`);
+  }
+  return {
+    graceMs: env.seconds(RECONCILE_ENV.graceSeconds, DEFAULT_RECONCILE_GRACE_SECONDS) * 1000,
+    concurrency: count(RECONCILE_ENV.concurrency, 1),
+    pageSize: count(RECONCILE_ENV.pageSize, DEFAULT_RECONCILE_PAGE_SIZE),
+    quotas: { ...DEFAULT_RECONCILE_QUOTAS, ...overrides },
+  };
+}
+
+let reconciler: Reconciler | undefined;
+
+function build(environment: Environment = process.env): Reconciler {
+  const config = readReconcileConfig(environment);
+  const replay = replayDepsFromEnv(environment);
+  paceClient(replay.iot, new Pacer(Pacer.share(config.quotas, config.concurrency)));
+  return new Reconciler({
+    replay,
+    ledgerTableName: new HandlerEnvironment(environment, 'reconcile').required(HANDLER_ENV.echoLedgerTableName),
+    graceMs: config.graceMs,
+    pageSize: config.pageSize,
+  });
+}
+
+/** What the state machine hands the function: one page to reconcile, or every item's result to sum up. */
+export type ReconcileEvent =
+  | { readonly item: ReconcileItem; readonly drift?: DriftSummary }
+  | { readonly results: ReadonlyArray<{ readonly drift?: DriftSummary }> };
+
+/** A run's summary: drift per kind and the totals (the execution's output). */
+export interface ReconcileSummary {
+  readonly drift: DriftSummary;
+  readonly found: number;
+  readonly repaired: number;
+  readonly failed: number;
+  readonly pending: number;
+}
+
+export function summarize(results: ReadonlyArray<{ readonly drift?: DriftSummary }>): ReconcileSummary {
+  const drift = results.reduce<DriftSummary>((sum, r) => mergeDrift(sum, r.drift ?? {}), {});
+  const sum = (field: 'found' | 'repaired' | 'failed' | 'pending'): number => Object.values(drift).reduce((n, c) => n + (c?.[field] ?? 0), 0);
+  return { drift, found: sum('found'), repaired: sum('repaired'), failed: sum('failed'), pending: sum('pending') };
+}
+
+/**
+ * The item processor: `{ item, drift? }` in — one page, and the drift of the item's earlier pages — out the
+ * drift so far and the next page's item, if any. `{ results }` (the Distributed Map's output) in: the summary.
+ */
+export async function reconcileItem(event: ReconcileEvent): Promise<ReconcileItemResult | ReconcileSummary> {
+  if ('results' in event) return summarize(event.results);
+  reconciler ??= build();
+  const result = await reconciler.run(event.item);
+  return { ...result, drift: mergeDrift(event.drift ?? {}, result.drift) };
+}

@@ -1,0 +1,465 @@
+/**
+ * Anti-entropy for one region: compares entities of this region's registry with the journal and repairs
+ * what differs, by the rules of planner.ts. The work comes in items (what the reconciler's Distributed Map
+ * hands each processor): a page of one kind of the registry, or a scan segment of the journal.
+ *
+ * Versions the reconciler writes (see README "RegistryReconciler"):
+ * - an import (an entity the journal lacks) gets event time 0 in its version — older than any real event of
+ *   any region, so every live change wins over it; two regions importing different states of one entity
+ *   order by region name, like any tie. The item's `eventTime` field is the import time (the lag metric).
+ * - a local change journaled after the grace period gets the time the reconciler first saw it: its real
+ *   time is unknown but no later than that, so changes the other region made after it was seen win.
+ */
+import { ListThingGroupsCommand, ListThingsCommand, ListThingsInThingGroupCommand, ListThingTypesCommand } from '@aws-sdk/client-iot';
+import { BatchGetCommand, type BatchGetCommandOutput, DeleteCommand, GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { DEFAULT_TOMBSTONE_TTL_SECONDS, DRIFT_METRICS, ECHO_ATTR } from '../contract';
+import type { ReplayDeps, ReplayHandler } from '../replay/common';
+import { kindReplayers } from '../replay/parking';
+import { membershipState, thingState, thingTypeState } from '../shared/entity-state';
+import type { KnownState } from '../shared/echo-ledger-store';
+import { knownStateKey } from '../shared/echo-ledger-store';
+import { TOMBSTONE_HASH, stateHash } from '../shared/hash';
+import { mapLimit, tombstoneItem } from '../shared/journal-store';
+import { type ItemKeys, memberKeys, parseKey, thingGroupKeys, thingKeys, thingTypeKeys } from '../shared/keys';
+import type { EntityKind, EntityState, JournalItem } from '../shared/model';
+import { describeMembership, describeThing, describeThingGroup, describeThingType } from '../shared/registry-adapter';
+import { emitMetrics, log } from '../shared/telemetry';
+import { makeVersion } from '../shared/version';
+import { type DriftMarker, planEntity, type PlanAction } from './planner';
+
+export const RECONCILED_KINDS = ['thing', 'thingType', 'thingGroup', 'member'] as const;
+export type ReconciledKind = (typeof RECONCILED_KINDS)[number];
+
+
+/** Drift counts of one kind. `found` = repaired + failed + pending. */
+export interface DriftCounts {
+  checked: number;
+  found: number;
+  repaired: number;
+  failed: number;
+  /** Local changes waiting for their grace period. */
+  pending: number;
+}
+
+export type DriftSummary = Partial<Record<ReconciledKind, DriftCounts>>;
+
+/** One unit of work of a reconciler run. */
+export type ReconcileItem =
+  | { readonly source: 'registry'; readonly kind: ReconciledKind; readonly nextToken?: string }
+  | { readonly source: 'journal'; readonly segment: number; readonly totalSegments: number; readonly exclusiveStartKey?: Record<string, unknown> };
+
+export interface ReconcileItemResult {
+  readonly drift: DriftSummary;
+  /** Where the next page of the same listing starts; absent when the listing is done. */
+  readonly next?: ReconcileItem;
+}
+
+export interface ReconcileDeps {
+  /** The replay dependencies (IoT client, journal, echo ledger, region, clock), shared with the replays. */
+  readonly replay: ReplayDeps;
+  /** The echo ledger table, where drift markers live as `drift#<key>`. */
+  readonly ledgerTableName: string;
+  /** How long a local change must stay the same before it is journaled, ms. */
+  readonly graceMs: number;
+  /** Registry entities per page. @default 100 */
+  readonly pageSize?: number;
+  /** Entities reconciled at once within an item (IoT calls are paced anyway). @default 8 */
+  readonly concurrency?: number;
+}
+
+/** An entity as found in this region (state undefined: absent). */
+interface Found {
+  readonly key: string;
+  readonly keys: ItemKeys;
+  readonly kind: ReconciledKind;
+  readonly state?: EntityState;
+  readonly localVersion?: number;
+}
+
+const DRIFT_MARKER_PREFIX = 'drift#';
+/** A drift marker outlives any sensible grace period, then expires. */
+const DRIFT_MARKER_TTL_SECONDS = 7 * 24 * 60 * 60;
+
+const emptyCounts = (): DriftCounts => ({ checked: 0, found: 0, repaired: 0, failed: 0, pending: 0 });
+
+export function mergeDrift(a: DriftSummary, b: DriftSummary): DriftSummary {
+  const out: DriftSummary = { ...a };
+  for (const [kind, counts] of Object.entries(b) as [ReconciledKind, DriftCounts][]) {
+    const c = out[kind] ? { ...out[kind] } : emptyCounts();
+    c.checked += counts.checked;
+    c.found += counts.found;
+    c.repaired += counts.repaired;
+    c.failed += counts.failed;
+    c.pending += counts.pending;
+    out[kind] = c;
+  }
+  return out;
+}
+
+function keysOf(kind: ReconciledKind, names: readonly string[]): ItemKeys {
+  switch (kind) {
+    case 'thing':
+      return thingKeys(names[0]);
+    case 'thingType':
+      return thingTypeKeys(names[0]);
+    case 'thingGroup':
+      return thingGroupKeys(names[0]);
+    case 'member':
+      return memberKeys(names[0], names[1]);
+  }
+}
+
+const MAX_RANK = 4;
+/** Keys per BatchGetItem request. */
+const BATCH_GET_LIMIT = 100;
+
+interface Prefetched {
+  journal?: JournalItem;
+  known?: KnownState;
+  complete?: boolean;
+}
+
+/** A `known#` ledger item as EchoLedgerStore.knownState reads it (an expired tombstone record is none). */
+function knownStateOf(item: Record<string, unknown>, nowSeconds: number): KnownState | undefined {
+  if (typeof item.stateHash !== 'string' || typeof item.at !== 'number') return undefined;
+  if (item[ECHO_ATTR.ttl] !== undefined && Number(item[ECHO_ATTR.ttl]) <= nowSeconds) return undefined;
+  return { stateHash: item.stateHash, at: item.at, ...(typeof item.localVersion === 'number' ? { localVersion: item.localVersion } : {}) };
+}
+
+function dependencyRank(item: JournalItem): number {
+  switch (item.kind) {
+    case 'thingType':
+      return 0;
+    case 'thingGroup':
+      return (item.state as { parentGroupName?: string } | undefined)?.parentGroupName ? 2 : 1;
+    case 'thing':
+      return 3;
+    default:
+      return 4;
+  }
+}
+
+export class Reconciler {
+  private readonly replayers: Record<string, ReplayHandler>;
+  private readonly pageSize: number;
+  private readonly concurrency: number;
+
+  constructor(private readonly deps: ReconcileDeps) {
+    this.replayers = kindReplayers(deps.replay);
+    this.pageSize = deps.pageSize ?? 100;
+    this.concurrency = deps.concurrency ?? 8;
+  }
+
+  /** Processes one item of a run; emits the drift metrics of what it found. */
+  async run(item: ReconcileItem): Promise<ReconcileItemResult> {
+    const result = item.source === 'registry' ? await this.registryPage(item.kind, item.nextToken) : await this.journalSegment(item);
+    const dims = { Region: this.deps.replay.region };
+    for (const [kind, c] of Object.entries(result.drift) as [ReconciledKind, DriftCounts][]) {
+      emitMetrics(this.deps.replay.metricsNamespace, { ...dims, Kind: kind }, [
+        { name: DRIFT_METRICS.found, value: c.found, unit: 'Count' },
+        { name: DRIFT_METRICS.repaired, value: c.repaired, unit: 'Count' },
+        { name: DRIFT_METRICS.failed, value: c.failed, unit: 'Count' },
+        { name: DRIFT_METRICS.pending, value: c.pending, unit: 'Count' },
+      ]);
+    }
+    return result;
+  }
+
+  /** Runs every item of a full pass in sequence (pages chained): what the Distributed Map does in parallel. */
+  async runAll(totalSegments = 1): Promise<DriftSummary> {
+    let drift: DriftSummary = {};
+    const queue: ReconcileItem[] = [
+      ...RECONCILED_KINDS.map((kind): ReconcileItem => ({ source: 'registry', kind })),
+      ...Array.from({ length: totalSegments }, (_, segment): ReconcileItem => ({ source: 'journal', segment, totalSegments })),
+    ];
+    for (let item = queue.shift(); item; item = queue.shift()) {
+      const result = await this.run(item);
+      drift = mergeDrift(drift, result.drift);
+      if (result.next) queue.push(result.next);
+    }
+    return drift;
+  }
+
+  /** One page of this region's registry of one kind: every entity on it is reconciled. */
+  async registryPage(kind: ReconciledKind, nextToken?: string): Promise<ReconcileItemResult> {
+    const iot = this.deps.replay.iot;
+    const maxResults = this.pageSize;
+    let found: Found[] = [];
+    let token: string | undefined;
+    switch (kind) {
+      case 'thing': {
+        const res = await iot.send(new ListThingsCommand({ maxResults, nextToken }));
+        found = (res.things ?? []).map((t) => {
+          const name = t.thingName ?? '';
+          const state = thingState({ thingName: name, thingTypeName: t.thingTypeName, attributes: t.attributes });
+          return { key: thingKeys(name).sk, keys: thingKeys(name), kind, state, localVersion: t.version };
+        });
+        token = res.nextToken;
+        break;
+      }
+      case 'thingType': {
+        const res = await iot.send(new ListThingTypesCommand({ maxResults, nextToken }));
+        found = (res.thingTypes ?? []).map((t) => {
+          const name = t.thingTypeName ?? '';
+          const state = thingTypeState({
+            thingTypeName: name,
+            description: t.thingTypeProperties?.thingTypeDescription,
+            searchableAttributes: t.thingTypeProperties?.searchableAttributes,
+            deprecated: t.thingTypeMetadata?.deprecated,
+          });
+          return { key: thingTypeKeys(name).sk, keys: thingTypeKeys(name), kind, state };
+        });
+        token = res.nextToken;
+        break;
+      }
+      case 'thingGroup':
+      case 'member': {
+        const res = await iot.send(new ListThingGroupsCommand({ maxResults, nextToken }));
+        const names = (res.thingGroups ?? []).map((g) => g.groupName ?? '').filter((n) => n !== '');
+        const lists = await mapLimit(names, this.concurrency, (name) => (kind === 'thingGroup' ? this.groupFound(name) : this.membersFound(name)));
+        found = lists.flat();
+        token = res.nextToken;
+        break;
+      }
+    }
+    const drift = await this.reconcileAll(found);
+    return { drift, ...(token ? { next: { source: 'registry', kind, nextToken: token } } : {}) };
+  }
+
+  private async groupFound(name: string): Promise<Found[]> {
+    const described = await describeThingGroup(this.deps.replay.iot, name);
+    if (!described) return [];
+    return [{ key: thingGroupKeys(name).sk, keys: thingGroupKeys(name), kind: 'thingGroup', state: described.state, localVersion: described.version }];
+  }
+
+  private async membersFound(group: string): Promise<Found[]> {
+    const out: Found[] = [];
+    let nextToken: string | undefined;
+    do {
+      const res = await this.deps.replay.iot.send(new ListThingsInThingGroupCommand({ thingGroupName: group, recursive: false, maxResults: 250, nextToken }));
+      for (const thing of res.things ?? []) {
+        const keys = memberKeys(group, thing);
+        out.push({ key: keys.sk, keys, kind: 'member', state: membershipState(group, thing) });
+      }
+      nextToken = res.nextToken || undefined;
+    } while (nextToken);
+    return out;
+  }
+
+  /**
+   * One page of one scan segment of the journal: live items of the reconciled kinds whose entity is absent
+   * here (entities present here are covered by the registry pages).
+   */
+  async journalSegment(item: Extract<ReconcileItem, { source: 'journal' }>): Promise<ReconcileItemResult> {
+    const res = await this.deps.replay.journal.doc.send(
+      new ScanCommand({
+        TableName: this.deps.replay.journal.tableName,
+        Segment: item.segment,
+        TotalSegments: item.totalSegments,
+        ExclusiveStartKey: item.exclusiveStartKey,
+        Limit: this.pageSize,
+        ConsistentRead: true,
+      }),
+    );
+    const live = ((res.Items ?? []) as JournalItem[]).filter((i) => !i.deleted && (RECONCILED_KINDS as readonly string[]).includes(i.kind));
+    const described = await mapLimit(live, this.concurrency, async (i) => this.describe(i.sk));
+    // Dependencies first, rank after rank, so an initial copy needs no second pass for the page: types and
+    // root groups before child groups, groups and types before things, things before memberships.
+    let drift: DriftSummary = {};
+    for (let rank = 0; rank <= MAX_RANK; rank++) {
+      const absent = described.filter((f, i): f is Found => f !== undefined && f.state === undefined && dependencyRank(live[i]) === rank);
+      drift = mergeDrift(drift, await this.reconcileAll(absent));
+    }
+    const next = res.LastEvaluatedKey ? { ...item, exclusiveStartKey: res.LastEvaluatedKey } : undefined;
+    return { drift, ...(next ? { next } : {}) };
+  }
+
+  /** Describes the entity of a journal key in this region (undefined: not a reconciled kind). */
+  async describe(key: string): Promise<Found | undefined> {
+    const { kind, parts } = parseKey(key);
+    if (!(RECONCILED_KINDS as readonly string[]).includes(kind)) return undefined;
+    const k = kind as ReconciledKind;
+    const keys = keysOf(k, parts);
+    const iot = this.deps.replay.iot;
+    switch (k) {
+      case 'thing': {
+        const d = await describeThing(iot, parts[0]);
+        return { key, keys, kind: k, state: d?.state, localVersion: d?.version };
+      }
+      case 'thingType':
+        return { key, keys, kind: k, state: await describeThingType(iot, parts[0]) };
+      case 'thingGroup': {
+        const d = await describeThingGroup(iot, parts[0]);
+        return { key, keys, kind: k, state: d?.state, localVersion: d?.version };
+      }
+      case 'member':
+        return { key, keys, kind: k, state: await describeMembership(iot, parts[0], parts[1]) };
+    }
+  }
+
+  private async reconcileAll(found: readonly Found[]): Promise<DriftSummary> {
+    const drift: DriftSummary = {};
+    const prefetched = await this.prefetch(found);
+    const outcomes = await mapLimit(found, this.concurrency, (f) => this.reconcileOne(f, prefetched.get(f.key)));
+    found.forEach((f, i) => {
+      const c = (drift[f.kind] ??= emptyCounts());
+      c.checked++;
+      const outcome = outcomes[i];
+      if (outcome === 'in-sync') return;
+      c.found++;
+      c[outcome]++;
+    });
+    return drift;
+  }
+
+  /**
+   * The journal items and known states of a page's entities, read in batches (strongly consistent): most
+   * entities are in sync, and then these two reads are all the reconciler does for them.
+   */
+  private async prefetch(found: readonly Found[]): Promise<Map<string, Prefetched>> {
+    const out = new Map<string, Prefetched>(found.map((f) => [f.key, {}]));
+    const journalTable = this.deps.replay.journal.tableName;
+    const ledgerTable = this.deps.ledgerTableName;
+    const nowSeconds = Math.floor(this.deps.replay.now() / 1000);
+    for (let i = 0; i < found.length; i += BATCH_GET_LIMIT / 2) {
+      const chunk = found.slice(i, i + BATCH_GET_LIMIT / 2);
+      let request: BatchGetCommandOutput['UnprocessedKeys'] = {
+        [journalTable]: { Keys: chunk.map((f) => ({ pk: f.keys.pk, sk: f.keys.sk })), ConsistentRead: true },
+        [ledgerTable]: { Keys: chunk.map((f) => ({ [ECHO_ATTR.partitionKey]: knownStateKey(f.key) })), ConsistentRead: true },
+      };
+      while (request && Object.keys(request).length > 0) {
+        const res: BatchGetCommandOutput = await this.deps.replay.journal.doc.send(new BatchGetCommand({ RequestItems: request }));
+        for (const item of (res.Responses?.[journalTable] ?? []) as JournalItem[]) {
+          const p = out.get(item.sk);
+          if (p) p.journal = item;
+        }
+        for (const item of res.Responses?.[ledgerTable] ?? []) {
+          const key = String(item[ECHO_ATTR.partitionKey]).slice('known#'.length);
+          const p = out.get(key);
+          if (p) p.known = knownStateOf(item, nowSeconds) ?? undefined;
+        }
+        request = res.UnprocessedKeys;
+      }
+    }
+    for (const p of out.values()) p.complete = true;
+    return out;
+  }
+
+  /** Reconciles one entity; never throws (a failure is counted and logged). */
+  async reconcileOne(found: Found, prefetched?: Prefetched): Promise<'in-sync' | 'repaired' | 'failed' | 'pending'> {
+    const { replay } = this.deps;
+    try {
+      const [journal, known] = prefetched?.complete
+        ? [prefetched.journal, prefetched.known]
+        : await Promise.all([replay.journal.get(found.keys.pk, found.keys.sk), replay.ledger.knownState(found.key)]);
+      const local = { stateHash: found.state === undefined ? TOMBSTONE_HASH : stateHash(found.state), ...(found.localVersion !== undefined ? { localVersion: found.localVersion } : {}) };
+      const base = { region: replay.region, local, known, journal, now: replay.now(), graceMs: this.deps.graceMs };
+      let plan: PlanAction = planEntity(base);
+      if (plan.action === 'wait') plan = planEntity({ ...base, marker: await this.marker(found.key) });
+      switch (plan.action) {
+        case 'in-sync':
+          if (found.state !== undefined && (!known || known.stateHash !== local.stateHash || known.localVersion !== local.localVersion)) {
+            await replay.ledger.recordKnownState(found.key, { ...local, at: replay.now() });
+          }
+          return 'in-sync';
+        case 'import': {
+          const outcome = await this.importFound(found, local.stateHash);
+          if (outcome === 'written' || !journal) return 'repaired';
+          // A journal item won over the import: now the region is at its known state, apply the winner.
+          if (journal.originRegion === replay.region) return 'failed';
+          await this.replayWinner(journal);
+          return 'repaired';
+        }
+        case 'replay':
+          await this.replayWinner(journal!);
+          return 'repaired';
+        case 'wait':
+          if (plan.mark) await this.putMarker(found.key, { stateHash: local.stateHash, firstSeen: plan.firstSeen });
+          log('INFO', 'local change not journaled yet; waiting for its grace period', { key: found.key, firstSeen: plan.firstSeen });
+          return 'pending';
+        case 'journal-local':
+          await this.journalLocal(found, local.stateHash, plan.firstSeen);
+          return 'repaired';
+      }
+    } catch (err) {
+      log('ERROR', 'reconcile of an entity failed', { key: found.key, error: err });
+      return 'failed';
+    }
+  }
+
+  private async replayWinner(item: JournalItem): Promise<void> {
+    const replay = this.replayers[item.kind as EntityKind];
+    await replay({ key: item.sk, partition: item.pk, version: item.version, eventTime: item.eventTime });
+  }
+
+  private async importFound(found: Found, hash: string): Promise<'written' | 'superseded'> {
+    const { replay } = this.deps;
+    const now = replay.now();
+    const eventId = `reconcile-import-${hash}`;
+    const item: JournalItem = {
+      ...found.keys,
+      kind: found.kind,
+      version: makeVersion({ eventTime: 0, originRegion: replay.region, localVersion: found.localVersion, eventId }),
+      eventTime: now,
+      eventId,
+      originRegion: replay.region,
+      deleted: false,
+      state: found.state,
+      stateHash: hash,
+      capturedAt: now,
+    };
+    const outcome = await replay.journal.putIfNewer(item);
+    await replay.ledger.recordKnownState(found.key, { stateHash: hash, ...(found.localVersion !== undefined ? { localVersion: found.localVersion } : {}), at: now });
+    log('INFO', 'reconciler imported an entity', { key: found.key, outcome });
+    return outcome;
+  }
+
+  private async journalLocal(found: Found, hash: string, firstSeen: number): Promise<void> {
+    const { replay } = this.deps;
+    const now = replay.now();
+    const eventId = `reconcile-local-${hash}`;
+    const version = makeVersion({ eventTime: firstSeen, originRegion: replay.region, localVersion: found.localVersion, eventId });
+    const fields = { version, eventTime: firstSeen, eventId, originRegion: replay.region, capturedAt: now };
+    const item: JournalItem =
+      found.state === undefined
+        ? tombstoneItem({ ...found.keys, kind: found.kind }, { ...fields, expiresAt: Math.floor(now / 1000) + DEFAULT_TOMBSTONE_TTL_SECONDS })
+        : { ...found.keys, kind: found.kind, ...fields, deleted: false, state: found.state, stateHash: hash };
+    const outcome = await replay.journal.putIfNewer(item);
+    if (outcome === 'written' && item.deleted) {
+      // As capture does for a delete: what dies with the entity (its memberships) dies in the journal too.
+      const live = (await replay.journal.dependents(found.key)).filter((d) => !d.deleted);
+      await replay.journal.tombstoneAll(live, { ...fields, expiresAt: item.expiresAt ?? Math.floor(now / 1000) + DEFAULT_TOMBSTONE_TTL_SECONDS });
+    }
+    await replay.ledger.recordKnownState(found.key, { stateHash: hash, ...(found.localVersion !== undefined ? { localVersion: found.localVersion } : {}), at: now });
+    await this.deleteMarker(found.key);
+    log('INFO', 'reconciler journaled a local change', { key: found.key, firstSeen, outcome });
+  }
+
+  private async marker(key: string): Promise<DriftMarker | undefined> {
+    const res = await this.deps.replay.journal.doc.send(
+      new GetCommand({ TableName: this.deps.ledgerTableName, Key: { [ECHO_ATTR.partitionKey]: `${DRIFT_MARKER_PREFIX}${key}` }, ConsistentRead: true }),
+    );
+    const item = res.Item;
+    if (!item || typeof item.stateHash !== 'string' || typeof item.firstSeen !== 'number') return undefined;
+    return { stateHash: item.stateHash, firstSeen: item.firstSeen };
+  }
+
+  private async putMarker(key: string, marker: DriftMarker): Promise<void> {
+    await this.deps.replay.journal.doc.send(
+      new PutCommand({
+        TableName: this.deps.ledgerTableName,
+        Item: {
+          [ECHO_ATTR.partitionKey]: `${DRIFT_MARKER_PREFIX}${key}`,
+          ...marker,
+          [ECHO_ATTR.ttl]: Math.floor(this.deps.replay.now() / 1000) + DRIFT_MARKER_TTL_SECONDS,
+        },
+      }),
+    );
+  }
+
+  private async deleteMarker(key: string): Promise<void> {
+    await this.deps.replay.journal.doc.send(
+      new DeleteCommand({ TableName: this.deps.ledgerTableName, Key: { [ECHO_ATTR.partitionKey]: `${DRIFT_MARKER_PREFIX}${key}` } }),
+    );
+  }
+}

@@ -1,0 +1,1 @@
+export { RegistryReconciler, type RegistryReconcilerOptions, type RegistryReconcilerProps } from './registry-reconciler';

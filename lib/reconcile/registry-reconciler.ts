@@ -1,0 +1,240 @@
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import {
+  DEFAULT_METRICS_NAMESPACE,
+  DEFAULT_RECONCILE_GRACE_SECONDS,
+  DEFAULT_RECONCILE_PAGE_SIZE,
+  DEFAULT_RECONCILE_QUOTAS,
+  DRIFT_METRICS,
+  HANDLER_ENV,
+  RECONCILE_ENV,
+} from '../../lambda/contract';
+import type { IEchoLedger, IReplicationJournal } from '../journal';
+import { HandlerFunction } from '../private/handler-function';
+import { iotResourceArn } from '../private/iot';
+import { wildcardOnlyPolicy } from '../private/service-policies';
+import { propError } from '../private/validate';
+import { REPLAY_KINDS } from '../replay/replay-kinds';
+
+/** Settings of a RegistryReconciler (what `IotRegistryReplication`'s `reconciler` takes). */
+export interface RegistryReconcilerOptions {
+  /**
+   * When a pass runs. Start one on demand with `aws stepfunctions start-execution --state-machine-arn <arn>`.
+   * @default Schedule.rate(Duration.hours(1))
+   */
+  readonly schedule?: events.Schedule;
+  /**
+   * How long a local change the journal has not seen must stay unchanged before the reconciler journals it
+   * as this region's change (it is never reverted).
+   * @default Duration.minutes(15)
+   */
+  readonly gracePeriod?: Duration;
+  /**
+   * Item processors running at once (the Distributed Map's MaxConcurrency). Each paces its IoT calls to its
+   * share of the quotas, so more processors are not faster on one API, only across APIs.
+   * @default 4
+   */
+  readonly maxConcurrency?: number;
+  /**
+   * Parallel scan segments of the journal (each one item of the Distributed Map).
+   * @default 4
+   */
+  readonly journalSegments?: number;
+  /**
+   * Registry entities (or journal items) per page, one Lambda invocation each.
+   * @default 100
+   */
+  readonly pageSize?: number;
+  /**
+   * This account's IoT TPS quotas per API name (e.g. `{ CreateThing: 100 }`) where they differ from the
+   * defaults (ListThings 10, DescribeThing 350, CreateThing 100, CreateThingGroup 25, CreateThingType 15, ...).
+   * @default - the AWS default quotas
+   */
+  readonly iotQuotas?: { [api: string]: number };
+  /**
+   * CloudWatch namespace of the drift metrics.
+   * @default 'IotDr'
+   */
+  readonly metricsNamespace?: string;
+  /** Customer managed key of the function's log group. @default - CloudWatch Logs' own encryption */
+  readonly logEncryptionKey?: kms.IKey;
+}
+
+export interface RegistryReconcilerProps extends RegistryReconcilerOptions {
+  /** This region's journal (the global table or its replica). */
+  readonly journal: IReplicationJournal;
+  /** This region's echo ledger: known states (`known#<key>`) and drift markers (`drift#<key>`). */
+  readonly echoLedger: IEchoLedger;
+}
+
+/**
+ * Anti-entropy: on a schedule (hourly by default) and on demand, compares this region's registry (things,
+ * thing types, thing groups, memberships) with the journal and repairs what differs — imports what the
+ * journal lacks, re-replays what a region missed, journals local changes capture lost once stable for the
+ * grace period. A Distributed Map runs one item per registry kind and per journal scan segment; each item
+ * loops over its pages, paced to the IoT quotas. The execution's output is a drift summary; the drift
+ * metrics (`DriftFound`, `DriftRepaired`, `DriftFailed`, `DriftPending`) feed `driftAlarm`. The initial copy
+ * of an existing registry is one run of the same job.
+ */
+export class RegistryReconciler extends Construct {
+  /** The state machine a pass runs in (Standard; its items run as child executions). */
+  readonly stateMachine: sfn.StateMachine;
+  /** The item processor (one page per invocation). */
+  readonly function: lambda.IFunction;
+  /** In alarm when a pass left drift it could not repair (`DriftFailed` > 0). */
+  readonly driftAlarm: cloudwatch.Alarm;
+  /** In alarm when a pass failed as a whole. */
+  readonly failedRunsAlarm: cloudwatch.Alarm;
+
+  constructor(scope: Construct, id: string, props: RegistryReconcilerProps) {
+    super(scope, id);
+    const maxConcurrency = props.maxConcurrency ?? 4;
+    const segments = props.journalSegments ?? 4;
+    const pageSize = props.pageSize ?? DEFAULT_RECONCILE_PAGE_SIZE;
+    const grace = props.gracePeriod ?? Duration.seconds(DEFAULT_RECONCILE_GRACE_SECONDS);
+    const namespace = props.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE;
+    for (const [name, value, max] of [
+      ['maxConcurrency', maxConcurrency, 1000],
+      ['journalSegments', segments, 1000],
+      ['pageSize', pageSize, 250],
+    ] as const) {
+      if (!Number.isInteger(value) || value < 1 || value > max) throw propError(this, `${name} must be a whole number from 1 to ${max}, got ${value}`);
+    }
+    if (grace.toSeconds() < 1) throw propError(this, `gracePeriod must be at least one second, got ${grace.toHumanString()}`);
+    for (const [api, tps] of Object.entries(props.iotQuotas ?? {})) {
+      if (!(api in DEFAULT_RECONCILE_QUOTAS) || !(tps > 0)) {
+        throw propError(this, `iotQuotas: '${api}' must be one of ${Object.keys(DEFAULT_RECONCILE_QUOTAS).join(', ')} with a positive TPS, got ${tps}`);
+      }
+    }
+
+    const handler = new HandlerFunction(this, 'Reconcile', {
+      handler: 'reconcileItem',
+      description: 'Reconciles one page of the IoT registry or of the journal with the other (anti-entropy)',
+      timeout: Duration.minutes(5),
+      logEncryptionKey: props.logEncryptionKey,
+      environment: {
+        [HANDLER_ENV.journalTableName]: props.journal.tableName,
+        [HANDLER_ENV.echoLedgerTableName]: props.echoLedger.tableName,
+        [HANDLER_ENV.metricsNamespace]: namespace,
+        [RECONCILE_ENV.graceSeconds]: String(grace.toSeconds()),
+        [RECONCILE_ENV.concurrency]: String(maxConcurrency),
+        [RECONCILE_ENV.pageSize]: String(pageSize),
+        [RECONCILE_ENV.quotas]: JSON.stringify(props.iotQuotas ?? {}),
+      },
+    });
+    this.function = handler.function;
+    this.grant(handler.role, props);
+
+    const items = [
+      ...['thing', 'thingType', 'thingGroup', 'member'].map((kind) => ({ item: { source: 'registry', kind } })),
+      ...Array.from({ length: segments }, (_, segment) => ({ item: { source: 'journal', segment, totalSegments: segments } })),
+    ];
+    const page = new tasks.LambdaInvoke(this, 'ReconcilePage', {
+      lambdaFunction: handler.function,
+      payloadResponseOnly: true,
+      retryOnServiceExceptions: true,
+    });
+    const nextPage = new sfn.Pass(this, 'NextPage', { parameters: { 'item.$': '$.next', 'drift.$': '$.drift' } });
+    const processor = page.next(
+      new sfn.Choice(this, 'MorePages')
+        .when(sfn.Condition.isPresent('$.next'), nextPage.next(page))
+        .otherwise(new sfn.Pass(this, 'ItemDone', { parameters: { 'drift.$': '$.drift' } })),
+    );
+    const map = new sfn.DistributedMap(this, 'ReconcileItems', {
+      itemsPath: '$.items',
+      maxConcurrency,
+      itemSelector: { 'item.$': '$$.Map.Item.Value.item' },
+      // Standard: an item loops over all its pages, which can take longer than an Express execution's 5 minutes.
+      mapExecutionType: sfn.StateMachineType.STANDARD,
+      resultPath: '$.results',
+    });
+    map.itemProcessor(processor);
+    const summary = new tasks.LambdaInvoke(this, 'Summarize', {
+      lambdaFunction: handler.function,
+      payload: sfn.TaskInput.fromObject({ 'results.$': '$.results' }),
+      payloadResponseOnly: true,
+    });
+    const definition = new sfn.Pass(this, 'ListItems', { parameters: { items } }).next(map).next(summary);
+    this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
+      definitionBody: sfn.DefinitionBody.fromChainable(definition),
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      comment: 'cdk-iot-dr anti-entropy: one pass over the registry and the journal',
+    });
+
+    new events.Rule(this, 'Schedule', {
+      description: 'Runs the IoT registry reconciler (anti-entropy)',
+      schedule: props.schedule ?? events.Schedule.rate(Duration.hours(1)),
+      targets: [new targets.SfnStateMachine(this.stateMachine)],
+    });
+
+    const failedDrift = new cloudwatch.Metric({ namespace, metricName: DRIFT_METRICS.failed, statistic: 'Sum', period: Duration.hours(1) });
+    this.driftAlarm = new cloudwatch.Alarm(this, 'DriftAlarm', {
+      alarmDescription: 'The registry reconciler found drift it could not repair (DriftFailed > 0); see its logs',
+      metric: failedDrift,
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.failedRunsAlarm = new cloudwatch.Alarm(this, 'FailedRunsAlarm', {
+      alarmDescription: 'A registry reconciler pass failed',
+      metric: this.stateMachine.metricFailed({ period: Duration.hours(1), statistic: 'Sum' }),
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+  }
+
+  /** Sends both alarms to `actions` (in this stack's region). */
+  addAlarmAction(...actions: cloudwatch.IAlarmAction[]): void {
+    this.driftAlarm.addAlarmAction(...actions);
+    this.failedRunsAlarm.addAlarmAction(...actions);
+  }
+
+  /** Exactly the calls the handler makes: its reads and the replays it runs. */
+  private grant(role: iam.IRole, props: RegistryReconcilerProps): void {
+    const byResource = new Map<string, Set<string>>();
+    const add = (resource: 'thing' | 'thinggroup' | 'thingtype', ...actions: string[]): void => {
+      const set = byResource.get(resource) ?? new Set<string>();
+      actions.forEach((a) => set.add(a));
+      byResource.set(resource, set);
+    };
+    for (const kind of REPLAY_KINDS) for (const p of kind.permissions) add(p.resource, ...p.actions);
+    add('thing', 'iot:DescribeThing');
+    add('thinggroup', 'iot:DescribeThingGroup', 'iot:ListThingsInThingGroup');
+    add('thingtype', 'iot:DescribeThingType');
+    for (const [resource, actions] of byResource) {
+      role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: [...actions].sort(), resources: [iotResourceArn(this, resource as 'thing')] }));
+    }
+    wildcardOnlyPolicy(
+      this,
+      'ListPolicy',
+      role,
+      ['iot:ListThingGroups', 'iot:ListThingTypes', 'iot:ListThings'],
+      'iot:ListThings, iot:ListThingTypes and iot:ListThingGroups support no resource-level permissions.',
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:Scan'],
+        resources: [props.journal.tableArn],
+      }),
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:BatchGetItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        resources: [props.echoLedger.tableArn],
+      }),
+    );
+    props.journal.encryptionKey?.grantEncryptDecrypt(role);
+    props.echoLedger.encryptionKey?.grantEncryptDecrypt(role);
+  }
+}

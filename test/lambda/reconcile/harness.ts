@@ -1,0 +1,101 @@
+/**
+ * Two regions for reconciler tests: an IoT emulator and an echo ledger per region, one journal table both
+ * read (a global table after replication), real stores and the real replays.
+ */
+import { IoTClient } from '@aws-sdk/client-iot';
+import { EchoLedgerStore } from '../../../lambda/shared/echo-ledger-store';
+import { JournalStore } from '../../../lambda/shared/journal-store';
+import type { ReplayDeps } from '../../../lambda/replay/common';
+import { Pacer, paceClient } from '../../../lambda/reconcile/pacer';
+import { Reconciler } from '../../../lambda/reconcile/reconcile';
+import { type IotEmulator, startIotEmulator } from '../../support/iot-emulator';
+import { type JournalTables, startJournalTables } from '../../support/journal-tables';
+
+export const GRACE_MS = 15 * 60_000;
+
+export interface Region {
+  readonly name: string;
+  readonly emulator: IotEmulator;
+  /** An unpaced client with the same endpoint, for arranging the registry. */
+  readonly admin: IoTClient;
+  readonly deps: ReplayDeps;
+  readonly reconciler: Reconciler;
+  /** IoT answers with ThrottlingException the reconciler's client received. */
+  throttled(): number;
+}
+
+export interface Harness {
+  readonly tables: JournalTables;
+  readonly a: Region;
+  readonly b: Region;
+  /** Moves the reconcilers' clock forward. */
+  advance(ms: number): void;
+  close(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  /** Emulator quotas (both regions) and the pacer's. */
+  readonly quotas?: Record<string, number>;
+  readonly pageSize?: number;
+  readonly concurrency?: number;
+}
+
+const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
+
+export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
+  const tables = await startJournalTables();
+  const a = await tables.createTables('a');
+  const b = await tables.createTables('b');
+  let offset = 0;
+  const now = (): number => Date.now() + offset;
+  const journal = new JournalStore(tables.doc, a.journalTable);
+
+  const region = async (name: string, ledgerTable: string): Promise<Region> => {
+    const emulator = await startIotEmulator({ region: name, quotas: options.quotas });
+    // One attempt: a throttled call surfaces (and is counted) instead of being retried away.
+    const iot = new IoTClient({ region: name, endpoint: emulator.endpoint, credentials, maxAttempts: 1 });
+    let throttled = 0;
+    iot.middlewareStack.add(
+      (next) => async (args) => {
+        try {
+          return await next(args);
+        } catch (err) {
+          if ((err as Error).name === 'ThrottlingException') throttled++;
+          throw err;
+        }
+      },
+      { step: 'deserialize', name: 'countThrottles' },
+    );
+    paceClient(iot, new Pacer(Pacer.share(options.quotas ?? {}, 1)));
+    const deps: ReplayDeps = {
+      iot,
+      journal,
+      ledger: new EchoLedgerStore(tables.doc, ledgerTable, { now }),
+      region: name,
+      now,
+      metricsNamespace: 'IotDrTest',
+    };
+    const reconciler = new Reconciler({ replay: deps, ledgerTableName: ledgerTable, graceMs: GRACE_MS, pageSize: options.pageSize, concurrency: options.concurrency });
+    const admin = new IoTClient({ region: name, endpoint: emulator.endpoint, credentials });
+    return { name, emulator, admin, deps, reconciler, throttled: () => throttled };
+  };
+
+  const ra = await region('us-west-2', a.ledgerTable);
+  const rb = await region('us-east-1', b.ledgerTable);
+  return {
+    tables,
+    a: ra,
+    b: rb,
+    advance: (ms) => {
+      offset += ms;
+    },
+    close: async () => {
+      for (const r of [ra, rb]) {
+        r.deps.iot.destroy();
+        r.admin.destroy();
+        await r.emulator.close();
+      }
+      await tables.close();
+    },
+  };
+}
