@@ -1,7 +1,7 @@
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 
-/** Settings every stage of the replication pipeline (capture, replay) has. */
+/** Settings every stage of the replication pipeline (capture, replay, the reconciler) has. */
 export interface PipelineStageOptions {
   /**
    * CloudWatch namespace of the stage's handler metrics.
@@ -12,14 +12,15 @@ export interface PipelineStageOptions {
 
   /**
    * Customer managed KMS key for the stage's queues (capture: its queue and dead-letter queue; replay: its
-   * dead-letter queue).
+   * dead-letter and parking queues; the reconciler has none).
    *
    * @default - SQS managed encryption (SSE-SQS), which needs no key policy
    */
   readonly queueEncryptionKey?: kms.IKey;
 
   /**
-   * Retention of the stage's log groups (functions; for replay also the state machine's and the pipe's).
+   * Retention of the stage's log groups (functions; for replay and the reconciler also their state
+   * machines', and for replay the pipe's).
    *
    * @default logs.RetentionDays.THREE_MONTHS - long enough to reconstruct a failover after the fact
    */

@@ -162,11 +162,7 @@ export class IotRegistryReplication extends Construct {
     this.replay = new RegistryReplay(this, 'Replay', { ...this.withSharedSettings('replay', props), ...wiring });
     this.capture = new RegistryCapture(this, 'Capture', { ...this.withSharedSettings('capture', props), ...wiring });
     if (props.reconciler) {
-      this.reconciler = new RegistryReconciler(this, 'Reconciler', {
-        ...props.reconciler,
-        metricsNamespace: props.reconciler.metricsNamespace ?? props.metricsNamespace,
-        ...wiring,
-      });
+      this.reconciler = new RegistryReconciler(this, 'Reconciler', { ...this.withSharedSettings('reconciler', props), ...wiring });
     }
     if (props.alarmActions?.length) {
       this.addAlarmAction(...props.alarmActions);
@@ -246,7 +242,7 @@ export class IotRegistryReplication extends Construct {
   }
 
   /** A part's options with the pipeline-wide settings filled in; a setting given for both is refused. */
-  private withSharedSettings<P extends 'capture' | 'replay'>(part: P, props: IotRegistryReplicationProps): NonNullable<IotRegistryReplicationProps[P]> {
+  private withSharedSettings<P extends 'capture' | 'replay' | 'reconciler'>(part: P, props: IotRegistryReplicationProps): NonNullable<IotRegistryReplicationProps[P]> {
     const options: NonNullable<IotRegistryReplicationProps[P]> = props[part] ?? {};
     for (const prop of ['metricsNamespace', 'logRetention'] as const) {
       if (props[prop] !== undefined && options[prop] !== undefined) {

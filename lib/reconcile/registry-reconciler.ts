@@ -1,9 +1,8 @@
-import { Duration } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Fn, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
@@ -18,14 +17,17 @@ import {
   RECONCILE_ENV,
 } from '../../lambda/contract';
 import type { IEchoLedger, IReplicationJournal } from '../journal';
-import { HandlerFunction } from '../private/handler-function';
+import type { PipelineStageOptions } from '../pipeline-stage-options';
+import { acknowledgeWildcardResource } from '../private/acknowledge';
+import { DEFAULT_LOG_RETENTION, HandlerFunction } from '../private/handler-function';
+import { logAndTrace } from '../private/state-machine-logging';
 import { iotResourceArn } from '../private/iot';
 import { wildcardOnlyPolicy } from '../private/service-policies';
 import { propError } from '../private/validate';
 import { REPLAY_KINDS } from '../replay/replay-kinds';
 
 /** Settings of a RegistryReconciler (what `IotRegistryReplication`'s `reconciler` takes). */
-export interface RegistryReconcilerOptions {
+export interface RegistryReconcilerOptions extends PipelineStageOptions {
   /**
    * When a pass runs. Start one on demand with `aws stepfunctions start-execution --state-machine-arn <arn>`.
    * @default Schedule.rate(Duration.hours(1))
@@ -59,13 +61,6 @@ export interface RegistryReconcilerOptions {
    * @default - the AWS default quotas
    */
   readonly iotQuotas?: { [api: string]: number };
-  /**
-   * CloudWatch namespace of the drift metrics.
-   * @default 'IotDr'
-   */
-  readonly metricsNamespace?: string;
-  /** Customer managed key of the function's log group. @default - CloudWatch Logs' own encryption */
-  readonly logEncryptionKey?: kms.IKey;
 }
 
 export interface RegistryReconcilerProps extends RegistryReconcilerOptions {
@@ -120,6 +115,7 @@ export class RegistryReconciler extends Construct {
       description: 'Reconciles one page of the IoT registry or of the journal with the other (anti-entropy)',
       timeout: Duration.minutes(5),
       logEncryptionKey: props.logEncryptionKey,
+      logRetention: props.logRetention,
       environment: {
         [HANDLER_ENV.journalTableName]: props.journal.tableName,
         [HANDLER_ENV.echoLedgerTableName]: props.echoLedger.tableName,
@@ -168,6 +164,16 @@ export class RegistryReconciler extends Construct {
       stateMachineType: sfn.StateMachineType.STANDARD,
       comment: 'cdk-iot-dr anti-entropy: one pass over the registry and the journal',
     });
+    logAndTrace(this, this.stateMachine, {
+      logGroupId: 'StateMachineLogs',
+      policyPrefix: 'StateMachine',
+      level: sfn.LogLevel.ERROR,
+      includeExecutionData: false,
+      logRetention: props.logRetention ?? DEFAULT_LOG_RETENTION,
+      logEncryptionKey: props.logEncryptionKey,
+      levelReason: 'Logs errors: each pass emits a drift summary (execution output) and drift metrics per kind; X-Ray traces every execution.',
+    });
+    this.acknowledgeStateMachineWildcards(handler.function);
 
     new events.Rule(this, 'Schedule', {
       description: 'Runs the IoT registry reconciler (anti-entropy)',
@@ -200,6 +206,22 @@ export class RegistryReconciler extends Construct {
     this.failedRunsAlarm.addAlarmAction(...actions);
   }
 
+  /** The wildcards Step Functions itself grants: the function's versions, and the Distributed Map's child executions. */
+  private acknowledgeStateMachineWildcards(fn: lambda.IFunction): void {
+    const role = this.stateMachine.role;
+    acknowledgeWildcardResource(role, `${fn.functionArn}:*`, "Granted by LambdaInvoke for the function's versions and aliases; only this function is invoked.");
+    const name = Fn.select(6, Fn.split(':', this.stateMachine.stateMachineArn));
+    // The L2 puts these in a policy of its own, `DistributedMapPolicy`: acknowledge them there only.
+    const mapPolicy = this.stateMachine.node.tryFindChild('DistributedMapPolicy') ?? role;
+    for (const resourceName of [`${name}:*`, `${name}/*:*`]) {
+      acknowledgeWildcardResource(
+        mapPolicy,
+        Stack.of(this).formatArn({ service: 'states', resource: 'execution', resourceName, arnFormat: ArnFormat.COLON_RESOURCE_NAME }),
+        "Granted by the Distributed Map to start and stop its child executions, whose names are generated at run time; limited to this state machine's executions.",
+      );
+    }
+  }
+
   /** Exactly the calls the handler makes: its reads and the replays it runs. */
   private grant(role: iam.IRole, props: RegistryReconcilerProps): void {
     const byResource = new Map<string, Set<string>>();
@@ -213,7 +235,9 @@ export class RegistryReconciler extends Construct {
     add('thinggroup', 'iot:DescribeThingGroup', 'iot:ListThingsInThingGroup');
     add('thingtype', 'iot:DescribeThingType');
     for (const [resource, actions] of byResource) {
-      role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: [...actions].sort(), resources: [iotResourceArn(this, resource as 'thing')] }));
+      const arn = iotResourceArn(this, resource as 'thing');
+      role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: [...actions].sort(), resources: [arn] }));
+      acknowledgeWildcardResource(role, arn, 'Entity names are not known at deploy time: the reconciler walks every entity of this kind in this account and region.');
     }
     wildcardOnlyPolicy(
       this,

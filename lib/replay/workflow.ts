@@ -1,6 +1,5 @@
-import { type CfnResource, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
@@ -10,8 +9,8 @@ import { REPLAY_KINDS } from './replay-kinds';
 import { DEAD_LETTER_RETRY, DEAD_LETTER_SEND_TIMEOUT, DEPENDENCY_RETRY, EXPRESS_LIMIT, TRANSIENT_RETRY, retryProps } from './retry-policies';
 import { REPLAY_STATE_NAMES } from './state-names';
 import { FIRST_PARKING_DELAY_SECONDS, HEARTBEAT_KEY_PREFIX, JOURNAL_ATTR, PARKED_ERRORS, UNKNOWN_ENTITY_KIND_ERROR } from '../../lambda/contract';
-import { acknowledgeFinding, acknowledgeWildcardResource } from '../private/acknowledge';
-import { LOG_DELIVERY_ACTIONS, WORKFLOW_TRACING_ACTIONS, allowLogsToUseKey, wildcardOnlyPolicy } from '../private/service-policies';
+import { acknowledgeWildcardResource } from '../private/acknowledge';
+import { logAndTrace } from '../private/state-machine-logging';
 
 /** What the workflow is wired to. */
 export interface ReplayWorkflowWiring {
@@ -83,52 +82,23 @@ export function createReplayWorkflow(scope: Construct, wiring: ReplayWorkflowWir
   eachRecord.itemProcessor(route);
 
   const { settings } = wiring;
-  const workflowLogs = new logs.LogGroup(scope, 'WorkflowLogs', {
-    retention: settings.logRetention,
-    removalPolicy: RemovalPolicy.RETAIN,
-    encryptionKey: settings.logEncryptionKey,
-  });
-  if (settings.logEncryptionKey) allowLogsToUseKey(scope, settings.logEncryptionKey);
   const stateMachine = new sfn.StateMachine(scope, 'StateMachine', {
     stateMachineType: sfn.StateMachineType.EXPRESS,
     definitionBody: sfn.DefinitionBody.fromChainable(eachRecord),
     timeout: EXPRESS_LIMIT,
     comment: "cdk-iot-dr: replays journal stream records from the other region into this region's IoT registry",
   });
-  // Logging and tracing are set on the L1: the L2 would put their wildcard statements in the role's default
-  // policy, where acknowledging `Resource::*` would also hide any wildcard added later.
-  const cfn = stateMachine.node.defaultChild as sfn.CfnStateMachine;
-  cfn.loggingConfiguration = {
-    destinations: [{ cloudWatchLogsLogGroup: { logGroupArn: workflowLogs.logGroupArn } }],
+  logAndTrace(scope, stateMachine, {
+    logGroupId: 'WorkflowLogs',
+    policyPrefix: 'Workflow',
     level: settings.workflowLogLevel,
     includeExecutionData: settings.includeExecutionData,
-  };
-  cfn.tracingConfiguration = { enabled: true };
-  if (settings.workflowLogLevel !== sfn.LogLevel.ALL) {
-    acknowledgeFinding(
-      stateMachine,
-      'AwsSolutions-SF1',
+    logRetention: settings.logRetention,
+    logEncryptionKey: settings.logEncryptionKey,
+    levelReason:
       'Logs errors by default (workflowLogLevel): every state of every batch would log registry states at ALL; ' +
-        'X-Ray traces every execution and the pipe logs failed batches.',
-    );
-  }
-  const logDelivery = wildcardOnlyPolicy(
-    scope,
-    'WorkflowLogDeliveryPolicy',
-    stateMachine.role,
-    LOG_DELIVERY_ACTIONS,
-    'CloudWatch Logs log delivery (logs:CreateLogDelivery and friends) supports no resource-level permissions.',
-  );
-  const tracing = wildcardOnlyPolicy(
-    scope,
-    'WorkflowTracingPolicy',
-    stateMachine.role,
-    WORKFLOW_TRACING_ACTIONS,
-    'X-Ray tracing (xray:PutTraceSegments and friends) supports no resource-level permissions.',
-  );
-  // Step Functions checks the log delivery permissions when it creates the state machine.
-  cfn.addResourceDependency(logDelivery.node.defaultChild as CfnResource);
-  cfn.addResourceDependency(tracing.node.defaultChild as CfnResource);
+      'X-Ray traces every execution and the pipe logs failed batches.',
+  });
   for (const fn of [...Object.values(wiring.functions), wiring.heartbeatFunction]) {
     // Invoke permissions cover the function and its versions/aliases (`<arn>:*`); only $LATEST is invoked.
     acknowledgeWildcardResource(

@@ -107,6 +107,7 @@ export class IotServicesStack extends Stack {
       echoLedgerProps: options.echoLedgerProps,
       capture: { ...options.capture, queueEncryptionKey: key },
       replay: { ...options.replay, queueEncryptionKey: key },
+      reconciler: options.enableReconciler === false ? undefined : { ...options.reconciler },
       metricsNamespace: options.metricsNamespace,
       logRetention: options.logRetention,
       alarmActions: [new cloudwatchActions.SnsAction(alarmTopic)],
@@ -169,6 +170,9 @@ export class IotServicesStack extends Stack {
       options.echoLedgerProps?.encryptionKey && 'echoLedgerProps.encryptionKey',
       options.capture?.queueEncryptionKey && 'capture.queueEncryptionKey',
       options.replay?.queueEncryptionKey && 'replay.queueEncryptionKey',
+      options.capture?.logEncryptionKey && 'capture.logEncryptionKey',
+      options.replay?.logEncryptionKey && 'replay.logEncryptionKey',
+      options.reconciler?.logEncryptionKey && 'reconciler.logEncryptionKey',
     ].filter(Boolean);
     if (keys.length > 0) {
       throw propError(

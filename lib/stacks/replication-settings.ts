@@ -2,6 +2,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { RegistryCaptureOptions } from '../capture/registry-capture-props';
 import type { EchoLedgerProps } from '../journal/echo-ledger';
 import type { ReplicationJournalOptions } from '../journal/replication-journal';
+import type { RegistryReconcilerOptions } from '../reconcile/registry-reconciler';
 import type { RegistryReplayOptions } from '../replay/registry-replay-props';
 
 /**
@@ -39,6 +40,21 @@ export interface RegistryReplicationOptions {
    * @default - the defaults of `RegistryReplayOptions`
    */
   readonly replay?: RegistryReplayOptions;
+
+  /**
+   * Whether each region runs a `RegistryReconciler` (anti-entropy and initial copy).
+   *
+   * @default true - without it, entities that predate the deployment are never copied and a lost event
+   * leaves the regions apart until someone notices
+   */
+  readonly enableReconciler?: boolean;
+
+  /**
+   * Reconciler settings (`logEncryptionKey` excepted: see `RegionalReplicationSettings`).
+   *
+   * @default - the defaults of `RegistryReconcilerOptions`
+   */
+  readonly reconciler?: RegistryReconcilerOptions;
 
   /**
    * CloudWatch namespace of every handler's metrics. Not with `capture.metricsNamespace` or

@@ -10,6 +10,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { EchoLedger, IotRegistryReplication, RegistryReconciler, ReplicationJournal } from '../../../lib';
 import { type Harness, startHarness } from '../../lambda/reconcile/harness';
 import { resolveCfn } from '../../support/pipeline/cfn-eval';
+import { FUNCTION_TRACING_ACTIONS, LOG_DELIVERY_ACTIONS, WORKFLOW_TRACING_ACTIONS } from '../../../lib/private/service-policies';
 import { ACCOUNT, PRIMARY, SECONDARY, stackIn } from '../helpers';
 
 function build(props: Partial<ConstructorParameters<typeof RegistryReconciler>[2]> = {}): { stack: Stack; template: Template; reconciler: RegistryReconciler } {
@@ -51,7 +52,17 @@ describe('RegistryReconciler', () => {
     expect(actions.filter((a) => a.endsWith('*'))).toEqual([]);
     const wildcardResource = all.filter((s) => s.Resource === '*');
     const wildcardActions = wildcardResource.flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action])).sort();
-    expect(wildcardActions).toEqual(['iot:ListThingGroups', 'iot:ListThingTypes', 'iot:ListThings', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
+    // The function's list calls and tracing, and the state machine's log delivery and tracing: each in a policy of its own.
+    expect(wildcardActions).toEqual(
+      [
+        'iot:ListThingGroups',
+        'iot:ListThingTypes',
+        'iot:ListThings',
+        ...FUNCTION_TRACING_ACTIONS,
+        ...WORKFLOW_TRACING_ACTIONS,
+        ...LOG_DELIVERY_ACTIONS,
+      ].sort(),
+    );
     expect(actions).toEqual(expect.arrayContaining(['iot:CreateThing', 'iot:ListThingsInThingGroup', 'dynamodb:Scan', 'dynamodb:BatchGetItem']));
     expect(actions).not.toContain('dynamodb:DeleteTable');
   });

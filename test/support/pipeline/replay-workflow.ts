@@ -26,12 +26,13 @@ export function replayWorkflowFrom(template: { Resources?: Record<string, CfnRes
   const pipe = resolveCfn(pipes[0].Properties, ctx) as {
     SourceParameters: { FilterCriteria?: { Filters: { Pattern: string }[] }; DynamoDBStreamParameters: { BatchSize?: number } };
   };
-  const machines = resources.filter((r) => r.Type === 'AWS::StepFunctions::StateMachine');
+  // The replay workflow is the one Express state machine (the reconciler's is Standard).
+  const machines = resources.filter((r) => r.Type === 'AWS::StepFunctions::StateMachine' && r.Properties?.StateMachineType === 'EXPRESS');
   const replay = machines
     .map((m) => resolveCfn(m.Properties?.DefinitionString, ctx))
     .map((d) => JSON.parse(String(d)) as Record<string, unknown>)
     .filter((d) => JSON.stringify(d).includes('"Type":"Map"'));
-  if (replay.length !== 1) throw new Error(`expected one replay state machine (with a Map state), found ${replay.length}`);
+  if (replay.length !== 1) throw new Error(`expected one Express replay state machine (with a Map state), found ${replay.length}`);
   return {
     definition: replay[0],
     filterPatterns: (pipe.SourceParameters.FilterCriteria?.Filters ?? []).map((f) => JSON.parse(f.Pattern)),
