@@ -86,6 +86,12 @@ export class RegistryReconciler extends Construct {
   readonly function: lambda.IFunction;
   /** In alarm when a pass left drift it could not repair (`DriftFailed` > 0). */
   readonly driftAlarm: cloudwatch.Alarm;
+  /**
+   * In alarm when a pass found drift at all (`DriftFound` > 0), repaired or not: the stream path missed
+   * something (a lost event or capture, a replay parked past its retention). Expected once after the
+   * initial copy of an existing registry.
+   */
+  readonly driftFoundAlarm: cloudwatch.Alarm;
   /** In alarm when a pass failed as a whole. */
   readonly failedRunsAlarm: cloudwatch.Alarm;
 
@@ -190,6 +196,16 @@ export class RegistryReconciler extends Construct {
       evaluationPeriods: 1,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
+    this.driftFoundAlarm = new cloudwatch.Alarm(this, 'DriftFoundAlarm', {
+      alarmDescription:
+        'The registry reconciler found drift (DriftFound > 0, per kind in the metric dimensions): the stream path missed a change ' +
+        '(a lost registry event or capture, a replay parked past its retention); the reconciler repairs it, but find out why',
+      metric: new cloudwatch.Metric({ namespace, metricName: DRIFT_METRICS.found, statistic: 'Sum', period: Duration.hours(1) }),
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
     this.failedRunsAlarm = new cloudwatch.Alarm(this, 'FailedRunsAlarm', {
       alarmDescription: 'A registry reconciler pass failed',
       metric: this.stateMachine.metricFailed({ period: Duration.hours(1), statistic: 'Sum' }),
@@ -200,9 +216,10 @@ export class RegistryReconciler extends Construct {
     });
   }
 
-  /** Sends both alarms to `actions` (in this stack's region). */
+  /** Sends every alarm of the reconciler to `actions` (in this stack's region). */
   addAlarmAction(...actions: cloudwatch.IAlarmAction[]): void {
     this.driftAlarm.addAlarmAction(...actions);
+    this.driftFoundAlarm.addAlarmAction(...actions);
     this.failedRunsAlarm.addAlarmAction(...actions);
   }
 

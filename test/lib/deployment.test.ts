@@ -125,7 +125,7 @@ describe('IotDrDeployment per-region settings', () => {
       [secondary, TOPICS.secondary],
     ] as const) {
       const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
-      expect(alarms).toHaveLength(11);
+      expect(alarms).toHaveLength(12);
       for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([topic]);
       // A given topic is used as it is: no topic or topic key is created.
       template.resourceCountIs('AWS::SNS::Topic', 0);
@@ -164,7 +164,7 @@ describe('IotDrDeployment per-region settings', () => {
         },
       });
       const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
-      expect(alarms).toHaveLength(11);
+      expect(alarms).toHaveLength(12);
       for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topicId }]);
     }
   });
@@ -211,7 +211,7 @@ describe('IotDrDeployment per-region settings', () => {
     const topic = new sns.Topic(stack, 'Alarms');
     stack.registryReplication.addAlarmAction(new cloudwatchActions.SnsAction(topic));
     const alarms = Object.values(Template.fromStack(stack).findResources('AWS::CloudWatch::Alarm'));
-    expect(alarms).toHaveLength(11);
+    expect(alarms).toHaveLength(12);
     // The stack's own topic first, then the one added.
     for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([{ Ref: logicalId(stack.alarmTopic) }, { Ref: expect.stringMatching(/^Alarms/) }]);
     const secondary = custom.iotServices.secondary;

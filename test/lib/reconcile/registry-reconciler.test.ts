@@ -67,8 +67,18 @@ describe('RegistryReconciler', () => {
     expect(actions).not.toContain('dynamodb:DeleteTable');
   });
 
-  test('alarms on drift left unrepaired and on failed runs', () => {
+  test('alarms on drift found, drift left unrepaired and failed runs', () => {
     const { template } = build();
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 3);
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'DriftFound',
+      Namespace: 'IotDr',
+      Statistic: 'Sum',
+      Period: 3600,
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
+    });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'DriftFailed',
       Namespace: 'IotDr',
