@@ -11,7 +11,7 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { IoTClient } from '@aws-sdk/client-iot';
-import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { SQSEvent } from 'aws-lambda';
 import { StateMachine } from 'aws-local-stepfunctions';
@@ -109,6 +109,29 @@ export class RegionNode {
   reconciler!: Reconciler;
   /** Added to the reconciler's clock, to pass its grace period without waiting. */
   reconcileClockOffset = 0;
+  /** Reads this region's journal table (no stream records, no replication). */
+  journalReader!: DynamoDBDocumentClient;
+
+  /**
+   * Drops up to `count` of this region's registry events not yet delivered to capture (the oldest first), as
+   * if they were lost before capture. Lets the emulator's asynchronous events land first. Returns how many.
+   */
+  async dropEvents(count: number): Promise<number> {
+    await flushEmulatorEvents();
+    return this.pendingEvents.splice(0, Math.max(0, count)).length;
+  }
+
+  /** Every item in this region's journal table (strongly consistent scan), heartbeats and tombstones included. */
+  async journalItems(): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await this.journalReader.send(new ScanCommand({ TableName: this.journalTable, ConsistentRead: true, ExclusiveStartKey: start }));
+      items.push(...((page.Items ?? []) as Record<string, unknown>[]));
+      start = page.LastEvaluatedKey as Record<string, unknown> | undefined;
+    } while (start);
+    return items;
+  }
   /** One full reconciler pass over this region (what the Distributed Map runs in parallel). */
   reconcile(): Promise<DriftSummary> {
     return this.reconciler.runAll();
@@ -250,6 +273,7 @@ export class ReplicationWorld {
     tapJournalWrites(replicaClient, reader, node.journalTable, node.name, (r) => node.pendingStream.push(r));
     const doc = (c: DynamoDBClient) => DynamoDBDocumentClient.from(c, { marshallOptions: { removeUndefinedValues: true } });
     node.replicaDoc = doc(replicaClient);
+    node.journalReader = doc(this.tables.newClient());
 
     const captureDoc = doc(captureClient);
     node.journal = new JournalStore(captureDoc, node.journalTable);
