@@ -25,34 +25,12 @@ import type { EntityKind, EntityState, JournalItem } from '../shared/model';
 import { describeMembership, describeThing, describeThingGroup, describeThingType } from '../shared/registry-adapter';
 import { emitMetrics, log } from '../shared/telemetry';
 import { makeVersion } from '../shared/version';
+import { type DriftCounts, type DriftSummary, emptyCounts, mergeDrift, RECONCILED_KINDS, type ReconciledKind, type ReconcileItem, type ReconcileItemResult } from './drift';
+import { dependencyRank, keysOf, knownStateOf } from './entities';
 import { type DriftMarker, planEntity, type PlanAction } from './planner';
 
-export const RECONCILED_KINDS = ['thing', 'thingType', 'thingGroup', 'member'] as const;
-export type ReconciledKind = (typeof RECONCILED_KINDS)[number];
-
-
-/** Drift counts of one kind. `found` = repaired + failed + pending. */
-export interface DriftCounts {
-  checked: number;
-  found: number;
-  repaired: number;
-  failed: number;
-  /** Local changes waiting for their grace period. */
-  pending: number;
-}
-
-export type DriftSummary = Partial<Record<ReconciledKind, DriftCounts>>;
-
-/** One unit of work of a reconciler run. */
-export type ReconcileItem =
-  | { readonly source: 'registry'; readonly kind: ReconciledKind; readonly nextToken?: string }
-  | { readonly source: 'journal'; readonly segment: number; readonly totalSegments: number; readonly exclusiveStartKey?: Record<string, unknown> };
-
-export interface ReconcileItemResult {
-  readonly drift: DriftSummary;
-  /** Where the next page of the same listing starts; absent when the listing is done. */
-  readonly next?: ReconcileItem;
-}
+export { RECONCILED_KINDS, mergeDrift } from './drift';
+export type { DriftCounts, DriftSummary, ReconciledKind, ReconcileItem, ReconcileItemResult } from './drift';
 
 export interface ReconcileDeps {
   /** The replay dependencies (IoT client, journal, echo ledger, region, clock), shared with the replays. */
@@ -80,34 +58,6 @@ const DRIFT_MARKER_PREFIX = 'drift#';
 /** A drift marker outlives any sensible grace period, then expires. */
 const DRIFT_MARKER_TTL_SECONDS = 7 * 24 * 60 * 60;
 
-const emptyCounts = (): DriftCounts => ({ checked: 0, found: 0, repaired: 0, failed: 0, pending: 0 });
-
-export function mergeDrift(a: DriftSummary, b: DriftSummary): DriftSummary {
-  const out: DriftSummary = { ...a };
-  for (const [kind, counts] of Object.entries(b) as [ReconciledKind, DriftCounts][]) {
-    const c = out[kind] ? { ...out[kind] } : emptyCounts();
-    c.checked += counts.checked;
-    c.found += counts.found;
-    c.repaired += counts.repaired;
-    c.failed += counts.failed;
-    c.pending += counts.pending;
-    out[kind] = c;
-  }
-  return out;
-}
-
-function keysOf(kind: ReconciledKind, names: readonly string[]): ItemKeys {
-  switch (kind) {
-    case 'thing':
-      return thingKeys(names[0]);
-    case 'thingType':
-      return thingTypeKeys(names[0]);
-    case 'thingGroup':
-      return thingGroupKeys(names[0]);
-    case 'member':
-      return memberKeys(names[0], names[1]);
-  }
-}
 
 const MAX_RANK = 4;
 /** Keys per BatchGetItem request. */
@@ -117,26 +67,6 @@ interface Prefetched {
   journal?: JournalItem;
   known?: KnownState;
   complete?: boolean;
-}
-
-/** A `known#` ledger item as EchoLedgerStore.knownState reads it (an expired tombstone record is none). */
-function knownStateOf(item: Record<string, unknown>, nowSeconds: number): KnownState | undefined {
-  if (typeof item.stateHash !== 'string' || typeof item.at !== 'number') return undefined;
-  if (item[ECHO_ATTR.ttl] !== undefined && Number(item[ECHO_ATTR.ttl]) <= nowSeconds) return undefined;
-  return { stateHash: item.stateHash, at: item.at, ...(typeof item.localVersion === 'number' ? { localVersion: item.localVersion } : {}) };
-}
-
-function dependencyRank(item: JournalItem): number {
-  switch (item.kind) {
-    case 'thingType':
-      return 0;
-    case 'thingGroup':
-      return (item.state as { parentGroupName?: string } | undefined)?.parentGroupName ? 2 : 1;
-    case 'thing':
-      return 3;
-    default:
-      return 4;
-  }
 }
 
 export class Reconciler {
