@@ -14,7 +14,7 @@ import {
   InvalidRequestException,
   IoTClient,
   IoTServiceException,
-  ListPoliciesCommand,
+  ListJobsCommand,
   ListThingGroupsCommand,
   type ListThingGroupsCommandInput,
   ListThingGroupsForThingCommand,
@@ -245,7 +245,7 @@ describe('things', () => {
     await expectError(iot.send(new ListThingsCommand({ maxResults: 251 })), InvalidRequestException, 400);
   });
 
-  test('ListThingPrincipals is empty until certificates are emulated', async () => {
+  test('ListThingPrincipals is empty for a thing without principals', async () => {
     await iot.send(new CreateThingCommand({ thingName: 'p1' }));
     expect((await iot.send(new ListThingPrincipalsCommand({ thingName: 'p1' }))).principals).toEqual([]);
     await expectError(iot.send(new ListThingPrincipalsCommand({ thingName: 'nope' })), ResourceNotFoundException, 404);
@@ -795,9 +795,9 @@ describe('throttling', () => {
 
 describe('protocol and harness', () => {
   test('an operation the emulator lacks fails loudly with method and path', async () => {
-    const error = await expectError(iot.send(new ListPoliciesCommand({})), IoTServiceException, 404);
+    const error = await expectError(iot.send(new ListJobsCommand({})), IoTServiceException, 404);
     expect(error.name).toBe('UnknownOperationException');
-    expect(error.message).toContain('GET /policies');
+    expect(error.message).toContain('GET /jobs');
 
     const raw = await fetch(`${emulator.endpoint}/no/such/route`, { method: 'POST' });
     expect(raw.status).toBe(404);

@@ -17,8 +17,33 @@ export class ArnFactory {
     return this.arn('thinggroup', name);
   }
 
+  certificate(id: string): string {
+    return this.arn('cert', id);
+  }
+
+  caCertificate(id: string): string {
+    return this.arn('cacert', id);
+  }
+
+  policy(name: string): string {
+    return this.arn('policy', name);
+  }
+
+  provisioningTemplate(name: string): string {
+    return this.arn('provisioningtemplate', name);
+  }
+
+  roleAlias(name: string): string {
+    return this.arn('rolealias', name);
+  }
+
+  /** `arn:aws:iot:<region>:<account>:` — the prefix identity snapshots normalise away. */
+  get prefix(): string {
+    return `arn:aws:iot:${this.region}:${this.accountId}:`;
+  }
+
   /** The resource name in an ARN of this region and account, or undefined if it is not one. */
-  nameFrom(arn: string, resourceType: 'thing' | 'thingtype' | 'thinggroup'): string | undefined {
+  nameFrom(arn: string, resourceType: 'thing' | 'thingtype' | 'thinggroup' | 'cert'): string | undefined {
     const prefix = this.arn(resourceType, '');
     return arn.startsWith(prefix) && arn.length > prefix.length ? arn.slice(prefix.length) : undefined;
   }

@@ -2,7 +2,11 @@ import { performance } from 'node:perf_hooks';
 
 /**
  * Default per-account TPS quotas of the AWS IoT Core control plane, per API. The one table the emulator
- * enforces; override per emulator with `quotas` (Infinity disables a limit). APIs not listed are unlimited.
+ * enforces; override per emulator with `quotas` (Infinity disables a limit), scale with `quotaScale`.
+ * APIs not listed (the data plane, the Lambda stand-in) are unlimited.
+ *
+ * Source: "AWS IoT Core API throttling limits" in the AWS General Reference
+ * (https://docs.aws.amazon.com/general/latest/gr/iot-core.html#throttling-limits).
  */
 export const DEFAULT_TPS_QUOTAS: Readonly<Record<string, number>> = {
   CreateThing: 100,
@@ -25,9 +29,56 @@ export const DEFAULT_TPS_QUOTAS: Readonly<Record<string, number>> = {
   DeprecateThingType: 15,
   DeleteThingType: 15,
   ListThingTypes: 10,
-  AttachPolicy: 15,
+  DetachThingPrincipal: 100,
+  ListThingPrincipals: 10,
+  ListThingPrincipalsV2: 10,
+  ListPrincipalThings: 10,
+  ListPrincipalThingsV2: 10,
+  // Certificates
+  CreateKeysAndCertificate: 10,
+  CreateCertificateFromCsr: 15,
+  RegisterCertificate: 10,
   RegisterCertificateWithoutCA: 10,
   DescribeCertificate: 10,
+  UpdateCertificate: 10,
+  DeleteCertificate: 10,
+  ListCertificates: 10,
+  ListCertificatesByCA: 10,
+  RegisterCACertificate: 10,
+  DescribeCACertificate: 10,
+  UpdateCACertificate: 10,
+  DeleteCACertificate: 10,
+  ListCACertificates: 10,
+  // Policies
+  CreatePolicy: 10,
+  GetPolicy: 10,
+  DeletePolicy: 10,
+  ListPolicies: 10,
+  CreatePolicyVersion: 10,
+  GetPolicyVersion: 15,
+  ListPolicyVersions: 10,
+  SetDefaultPolicyVersion: 10,
+  DeletePolicyVersion: 10,
+  AttachPolicy: 15,
+  DetachPolicy: 15,
+  ListAttachedPolicies: 15,
+  ListTargetsForPolicy: 10,
+  // Provisioning templates
+  CreateProvisioningTemplate: 10,
+  DescribeProvisioningTemplate: 10,
+  UpdateProvisioningTemplate: 10,
+  DeleteProvisioningTemplate: 10,
+  ListProvisioningTemplates: 10,
+  CreateProvisioningTemplateVersion: 10,
+  DescribeProvisioningTemplateVersion: 10,
+  ListProvisioningTemplateVersions: 10,
+  DeleteProvisioningTemplateVersion: 10,
+  // Role aliases
+  CreateRoleAlias: 10,
+  DescribeRoleAlias: 10,
+  UpdateRoleAlias: 10,
+  DeleteRoleAlias: 10,
+  ListRoleAliases: 10,
   UpdateEventConfigurations: 1,
 };
 
@@ -49,11 +100,15 @@ export class TokenBucketLimiter {
   constructor(
     overrides: Partial<Record<string, number>> = {},
     private readonly clock: () => number = () => performance.now(),
+    /** Multiplies every quota (defaults and overrides), e.g. 10 for a benchmark of a raised account. */
+    scale = 1,
   ) {
+    if (!(scale > 0)) throw new Error(`quotaScale must be positive, got ${scale}`);
     const quotas: Record<string, number> = { ...DEFAULT_TPS_QUOTAS };
     for (const [api, tps] of Object.entries(overrides)) {
       if (tps !== undefined) quotas[api] = tps;
     }
+    for (const api of Object.keys(quotas)) quotas[api] *= scale;
     this.quotas = quotas;
   }
 

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { IotServiceError, invalidRequest, serviceUnavailable, throttling, unknownOperation } from './errors';
+import { callerFromRequest, type CloudTrailRecorder } from './cloudtrail';
 import type { ThrottleInjector, TokenBucketLimiter } from './quotas';
-import type { Router } from './router';
+import { RawOutput, type OperationInput, type Router } from './router';
 
 export interface RequestPipeline {
   readonly router: Router;
@@ -12,6 +13,10 @@ export interface RequestPipeline {
   readonly outages: ThrottleInjector;
   /** Per operation, every call that reached a route — throttled ones included. */
   readonly callCounts: Map<string, number>;
+  /** Per operation, calls answered 429 because its TPS quota was exceeded (injected faults not included). */
+  readonly quotaThrottles: Map<string, number>;
+  /** Successful calls of audited routes become CloudTrail events. */
+  readonly cloudTrail?: CloudTrailRecorder;
 }
 
 /**
@@ -24,14 +29,32 @@ export async function handleRequest(pipeline: RequestPipeline, req: IncomingMess
   const url = new URL(req.url ?? '/', 'http://127.0.0.1');
   try {
     const rawBody = await readBody(req);
+    const requestId = randomUUID();
     const match = pipeline.router.match(method, url.pathname);
     if (match === undefined) throw unknownOperation(method, url.pathname);
     const operation = match.route.operation;
     pipeline.callCounts.set(operation, (pipeline.callCounts.get(operation) ?? 0) + 1);
     if (pipeline.outages.isThrottled(operation)) throw serviceUnavailable(operation);
-    if (pipeline.throttles.isThrottled(operation) || !pipeline.limiter.tryAcquire(operation)) throw throttling(operation);
-    const output = match.route.handle({ labels: match.labels, query: url.searchParams, body: parseBody(rawBody) });
-    send(res, 200, {}, output ?? {});
+    if (pipeline.throttles.isThrottled(operation)) throw throttling(operation);
+    if (!pipeline.limiter.tryAcquire(operation)) {
+      pipeline.quotaThrottles.set(operation, (pipeline.quotaThrottles.get(operation) ?? 0) + 1);
+      throw throttling(operation);
+    }
+    const input: OperationInput = {
+      labels: match.labels,
+      query: url.searchParams,
+      body: match.route.rawBody ? {} : parseBody(rawBody.toString('utf8')),
+      headers: flattenHeaders(req),
+      rawBody,
+      caller: callerFromRequest(req.headers, req.socket.remoteAddress),
+    };
+    const output = match.route.handle(input);
+    pipeline.cloudTrail?.record(match.route, input, output, requestId);
+    if (output instanceof RawOutput) {
+      sendRaw(res, 200, output.contentType, output.body, requestId);
+      return;
+    }
+    send(res, 200, {}, output ?? {}, requestId);
   } catch (error) {
     if (error instanceof IotServiceError) {
       send(res, error.statusCode, { 'x-amzn-ErrorType': `${error.code}:` }, { message: error.message, ...error.fields });
@@ -43,11 +66,11 @@ export async function handleRequest(pipeline: RequestPipeline, req: IncomingMess
   }
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
+function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
 }
@@ -66,13 +89,28 @@ function parseBody(raw: string): Record<string, unknown> {
   return parsed as Record<string, unknown>;
 }
 
-function send(res: ServerResponse, status: number, headers: Record<string, string>, body: unknown): void {
+function flattenHeaders(req: IncomingMessage): Record<string, string | undefined> {
+  const headers: Record<string, string | undefined> = {};
+  for (const [name, value] of Object.entries(req.headers)) headers[name] = Array.isArray(value) ? value.join(',') : value;
+  return headers;
+}
+
+function send(res: ServerResponse, status: number, headers: Record<string, string>, body: unknown, requestId = randomUUID()): void {
   const text = JSON.stringify(body);
   res.writeHead(status, {
     'content-type': 'application/json',
     'content-length': Buffer.byteLength(text),
-    'x-amzn-RequestId': randomUUID(),
+    'x-amzn-RequestId': requestId,
     ...headers,
   });
   res.end(text);
+}
+
+function sendRaw(res: ServerResponse, status: number, contentType: string, body: Buffer | string, requestId: string): void {
+  res.writeHead(status, {
+    'content-type': contentType,
+    'content-length': Buffer.byteLength(body),
+    'x-amzn-RequestId': requestId,
+  });
+  res.end(body);
 }

@@ -163,6 +163,8 @@ function deleteThingGroup(ctx: EmulatorContext, input: OperationInput): Operatio
   for (const membership of ctx.state.membershipsOfGroup(groupName)) {
     ctx.state.removeMembership(groupName, membership.thingName);
   }
+  // Policies attached to the group are detached with it.
+  for (const policyName of ctx.state.policiesOfTarget(group.arn)) ctx.state.detachPolicy(policyName, group.arn);
   ctx.state.thingGroups.delete(groupName);
   publishThingGroupEvent(ctx, group, 'DELETED');
   const parent = group.parentName === undefined ? undefined : ctx.state.thingGroups.get(group.parentName);

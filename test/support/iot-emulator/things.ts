@@ -138,6 +138,10 @@ function deleteThing(ctx: EmulatorContext, input: OperationInput): OperationOutp
       `The version for thing ${thingName} does not match the expected version (expected ${expectedVersion}, is ${thing.version}).`,
     );
   }
+  if (ctx.state.principalsOfThing(thingName).length > 0) {
+    // The message AWS answers with.
+    throw invalidRequest(`Cannot delete. Thing ${thingName} is still attached to one or more principals`);
+  }
   // Memberships go with the thing and, as in AWS, without THING_GROUP_MEMBERSHIP events.
   for (const membership of ctx.state.membershipsOfThing(thingName)) {
     ctx.state.removeMembership(membership.groupName, thingName);
