@@ -7,7 +7,8 @@
  * - replication throughput and lag: things created in the primary emulator until the secondary emulator
  *   holds them all, through the synthesized workflow, under IoT's default TPS quotas.
  *
- * Exits non-zero when a figure misses its target.
+ * Exits non-zero when a figure misses its target. With `--devices N [--quota-scale S]` it runs only the
+ * bulk copy of N devices into an empty secondary (bench/bulk-copy.ts) and prints its JSON line.
  */
 // Same environment as the tests: Promise.withResolvers on Node 20, placeholder credentials, no metadata calls.
 import '../test/support/setup';
@@ -19,6 +20,7 @@ import { createCaptureHandler } from '../lambda/capture/capture-handler';
 import { EchoLedgerStore } from '../lambda/shared/echo-ledger-store';
 import { JournalStore } from '../lambda/shared/journal-store';
 import { createExampleApp } from '../bin/app';
+import { runBulkCopy } from './bulk-copy';
 import { startWorld } from '../test/e2e/support';
 import { startJournalTables } from '../test/support/journal-tables';
 import { thingEvent, sqsBatch } from '../test/lambda/capture/registry-event-builders';
@@ -128,11 +130,30 @@ async function benchReplication(): Promise<void> {
   await world.close();
 }
 
+/** `--name value` from the command line (`npm run bench -- --devices 2400 --quota-scale 2`). */
+function flag(name: string): number | undefined {
+  const i = process.argv.indexOf(`--${name}`);
+  if (i < 0) return undefined;
+  const value = Number(process.argv[i + 1]);
+  if (!(value > 0)) throw new Error(`--${name} needs a positive number, got '${process.argv[i + 1]}'`);
+  return value;
+}
+
+/** The bulk copy alone: one JSON line, and exit 1 when a target is missed (ratio ≥ 0.9, nothing lost, no dead letter, no drift). */
+async function bulkCopyOnly(devices: number): Promise<void> {
+  const result = await runBulkCopy({ devices: Math.floor(devices), quotaScale: flag('quota-scale') ?? 1 });
+  process.stdout.write(`${JSON.stringify(result)}\n`);
+  const ok = result.ratio >= 0.9 && result.lost === 0 && result.dlq === 0 && result.driftAfter === 0;
+  process.exit(ok ? 0 : 1);
+}
+
 async function main(): Promise<void> {
   // The handlers log JSON lines and EMF metrics; the bench prints only its figures.
   process.env.IOT_DR_SILENT_METRICS = 'true';
   console.log = () => undefined;
   console.error = () => undefined;
+  const devices = flag('devices');
+  if (devices !== undefined) return bulkCopyOnly(devices);
 
   benchSynth();
   benchBundles();

@@ -1,10 +1,16 @@
-import type { Stack } from 'aws-cdk-lib';
+import { Annotations, type Duration, type Stack } from 'aws-cdk-lib';
+import type * as route53 from 'aws-cdk-lib/aws-route53';
 import { Construct } from 'constructs';
+import type { FailoverNotifier } from './shared-services/failover-notifier';
+import type { FailoverRouting } from './shared-services/failover-routing';
+import type { IotRegionSwitchPlan, IotRegionSwitchSteps } from './shared-services/region-switch-plan';
 import { CommandControlStack } from './stacks/command-control-stack';
 import { DataAnalyticsStack } from './stacks/data-analytics-stack';
 import { IotServicesStack } from './stacks/iot-services-stack';
 import type { PerRegionReplicationSettings, RegistryReplicationOptions } from './stacks/replication-settings';
-import { SharedServicesStack } from './stacks/shared-services-stack';
+import { placeFailover } from './stacks/failover-placement';
+import { GlobalFailoverStack, ROUTE53_METRICS_REGION, SharedServicesStack } from './stacks/shared-services-stack';
+import { HEALTH_API_URL_OUTPUT } from './stacks/workload-health';
 import { DrRegionRole, type DrTopology } from './topology';
 
 /** The shared-services stacks of both regions. */
@@ -17,6 +23,12 @@ export interface SharedServicesStacks {
 export interface IotServicesStacks {
   readonly primary: IotServicesStack;
   readonly secondary: IotServicesStack;
+}
+
+/** The Region switch step functions of both regions (shared-services account). */
+export interface RegionSwitchStepsPair {
+  readonly primary: IotRegionSwitchSteps;
+  readonly secondary: IotRegionSwitchSteps;
 }
 
 /** The command-and-control stacks of both regions. */
@@ -68,7 +80,7 @@ export interface IotDrDeploymentProps {
 export class IotDrDeployment extends Construct {
   /** The accounts, regions and domain of the platform. */
   readonly topology: DrTopology;
-  /** Shared-services stacks (Route 53 failover and health checks, in later releases). */
+  /** Shared-services stacks: each region's health-check aggregator and Region switch steps (phase two). */
   readonly sharedServices: SharedServicesStacks;
   /** IoT services stacks, holding registry replication. */
   readonly iotServices: IotServicesStacks;
@@ -76,6 +88,23 @@ export class IotDrDeployment extends Construct {
   readonly commandControl: CommandControlStacks;
   /** Data-analytics stacks (the analytics event bus, in later releases). */
   readonly dataAnalytics: DataAnalyticsStacks;
+  /**
+   * The shared-services stack in us-east-1 holding the Route 53 failover and the notifier, when neither region
+   * of the pair is us-east-1 (stack `<prefix>-SharedServices-us-east-1`); in phase two only.
+   */
+  readonly globalFailover?: GlobalFailoverStack;
+  /** The hosted zone of the failover records (phase two). */
+  readonly hostedZone?: route53.IHostedZone;
+  /** Route 53 health checks and failover records of `iot.<domain>` (phase two: the topology has `failover.healthApiUrls`). */
+  readonly failoverRouting?: FailoverRouting;
+  /** The failover notice to connected devices (phase two). */
+  readonly failoverNotifier?: FailoverNotifier;
+  /** The ARC Region switch step functions (phase two). */
+  readonly regionSwitchSteps?: RegionSwitchStepsPair;
+  /** The ARC Region switch plan (phase two, unless `failover.regionSwitchPlan` is false). */
+  readonly regionSwitchPlan?: IotRegionSwitchPlan;
+  /** The failover's worst-case recovery time (phase two; also the stack output `EstimatedRtoSeconds`). */
+  readonly estimatedRto?: Duration;
 
   constructor(scope: Construct, id: string, props: IotDrDeploymentProps) {
     super(scope, id);
@@ -102,10 +131,56 @@ export class IotDrDeployment extends Construct {
     this.iotServices.secondary.addStackDependency(this.iotServices.primary, 'the journal replica is created by the primary stack');
     this.commandControl = both((role) => new CommandControlStack(this, `CommandControl${suffix(role)}`, common('CommandControl', role)));
     this.dataAnalytics = both((role) => new DataAnalyticsStack(this, `DataAnalytics${suffix(role)}`, common('DataAnalytics', role)));
+
+    // Failover, phase two: the aggregators need the workload accounts' health API URLs from a first deployment.
+    if (!props.topology.failover?.healthApiUrls) {
+      this.warnOfPhaseOne(name);
+      return;
+    }
+    const topology = props.topology;
+    const inUsEast1 = [DrRegionRole.PRIMARY, DrRegionRole.SECONDARY].find((role) => topology.regionOf(role) === ROUTE53_METRICS_REGION);
+    if (inUsEast1 === undefined) {
+      this.globalFailover = new GlobalFailoverStack(this, 'SharedServicesGlobal', {
+        topology,
+        stackName: `${prefix}-SharedServices-${ROUTE53_METRICS_REGION}`,
+      });
+    }
+    const placement = placeFailover({
+      topology,
+      sharedServices: this.sharedServices,
+      global: this.globalFailover ?? (inUsEast1 === DrRegionRole.PRIMARY ? this.sharedServices.primary : this.sharedServices.secondary),
+      metricsNamespace: props.registryReplication?.metricsNamespace,
+    });
+    this.hostedZone = placement.hostedZone;
+    this.failoverRouting = placement.routing;
+    this.failoverNotifier = placement.notifier;
+    this.regionSwitchSteps = placement.steps;
+    this.regionSwitchPlan = placement.plan;
+    this.estimatedRto = placement.routing.estimatedRto;
   }
 
   /** Every stack this deployment created. */
   get stacks(): Stack[] {
-    return [this.sharedServices, this.iotServices, this.commandControl, this.dataAnalytics].flatMap((s) => [s.primary, s.secondary]);
+    const pairs = [this.sharedServices, this.iotServices, this.commandControl, this.dataAnalytics].flatMap((s): Stack[] => [s.primary, s.secondary]);
+    return this.globalFailover ? [...pairs, this.globalFailover] : pairs;
+  }
+
+  /** Phase one: says which outputs to copy into which topology field, on each shared-services stack. */
+  private warnOfPhaseOne(name: (part: string, role: DrRegionRole) => string): void {
+    const key = 'iot-dr:topology';
+    for (const role of [DrRegionRole.PRIMARY, DrRegionRole.SECONDARY]) {
+      const stack = role === DrRegionRole.PRIMARY ? this.sharedServices.primary : this.sharedServices.secondary;
+      const copies = (['IotServices', 'CommandControl', 'DataAnalytics'] as const)
+        .map((part) => `${name(part, role)}.${HEALTH_API_URL_OUTPUT} -> failover.healthApiUrls.${role}.${part.charAt(0).toLowerCase()}${part.slice(1)}`)
+        .join(', ');
+      Annotations.of(stack).addWarningV2(
+        'cdk-iot-dr:failoverPhaseOne',
+        `failover is not set up yet (phase one of two): this deployment creates the workload accounts' health APIs but not the ` +
+          `${role} region's health-check aggregator, nor the IoT custom domain, the Route 53 failover, the notifier and the Region switch ` +
+          'plan. Deploy, then copy ' +
+          `the stack outputs into the '${key}' context (cdk.json)${this.topology.failover ? '' : ', with failover.iotEndpointPrefix (aws iot describe-endpoint --endpoint-type iot:Data-ATS in the iot-services account)'}: ` +
+          `${copies}; and deploy again`,
+      );
+    }
   }
 }

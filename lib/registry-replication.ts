@@ -116,6 +116,24 @@ export interface IotRegistryReplicationProps {
   readonly alarmActions?: cloudwatch.IAlarmAction[];
 
   /**
+   * Whether device shadows (classic and named) are replicated: capture journals their changes, replay
+   * writes them. Not with `capture.replicateShadows` or `replay.replicateShadows`.
+   *
+   * @default false - shadows are device state, often rebuilt by the devices themselves after a failover, and
+   * every shadow change would become a journal write and a replay in the other region
+   */
+  readonly replicateShadows?: boolean;
+
+  /**
+   * This account's raised AWS IoT TPS quotas, per API name (e.g. `{ RegisterCertificateWithoutCA: 50 }`),
+   * for the one rate limiter replay, parking and the reconciler share in this region. Not with
+   * `replay.iotQuotas` or `reconciler.iotQuotas`.
+   *
+   * @default - the AWS default quotas (DEFAULT_IOT_QUOTAS in lambda/contract/quotas.ts)
+   */
+  readonly iotQuotas?: { [api: string]: number };
+
+  /**
    * Adds a RegistryReconciler (anti-entropy, initial copy) with these settings; its alarms get
    * `alarmActions` too.
    *
@@ -159,11 +177,19 @@ export class IotRegistryReplication extends Construct {
     this.echoLedger = this.resolveEchoLedger(props);
 
     const wiring = { journal: this.journal, echoLedger: this.echoLedger };
-    this.replay = new RegistryReplay(this, 'Replay', { ...this.withSharedSettings('replay', props), ...wiring });
-    this.capture = new RegistryCapture(this, 'Capture', { ...this.withSharedSettings('capture', props), ...wiring });
-    if (props.reconciler) {
-      this.reconciler = new RegistryReconciler(this, 'Reconciler', { ...this.withSharedSettings('reconciler', props), ...wiring });
+    const replicateShadows = this.shadowSetting(props);
+    if (props.iotQuotas && (props.replay?.iotQuotas || props.reconciler?.iotQuotas)) {
+      throw propError(this, 'give either iotQuotas (for replay and the reconciler, which share one rate limiter) or replay.iotQuotas and reconciler.iotQuotas, not both');
     }
+    const quotas = props.iotQuotas ? { iotQuotas: props.iotQuotas } : {};
+    this.replay = new RegistryReplay(this, 'Replay', { ...this.withSharedSettings('replay', props), ...wiring, replicateShadows, ...quotas });
+    this.capture = new RegistryCapture(this, 'Capture', { ...this.withSharedSettings('capture', props), ...wiring, replicateShadows });
+    if (props.reconciler) {
+      this.reconciler = new RegistryReconciler(this, 'Reconciler', { ...this.withSharedSettings('reconciler', props), ...wiring, replicateShadows, ...quotas });
+    }
+    // Their IoT calls are the pipeline's own: capture recognises their CloudTrail events as echoes.
+    const ownWriters = [...Object.values(this.replay.functions), this.replay.parkingFunction, this.reconciler?.function];
+    this.capture.recogniseOwnWrites(...ownWriters.flatMap((f) => (f?.role ? [f.role] : [])));
     if (props.alarmActions?.length) {
       this.addAlarmAction(...props.alarmActions);
     }
@@ -239,6 +265,19 @@ export class IotRegistryReplication extends Construct {
       ...props.echoLedgerProps,
       encryptionKey: props.echoLedgerProps?.encryptionKey ?? props.journalProps?.encryptionKey,
     });
+  }
+
+  /** Capture and replay replicate shadows alike: captured shadows nobody replays (or the reverse) help no one. */
+  private shadowSetting(props: IotRegistryReplicationProps): boolean {
+    const capture = props.capture?.replicateShadows;
+    const replay = props.replay?.replicateShadows;
+    if (props.replicateShadows !== undefined && (capture !== undefined || replay !== undefined)) {
+      throw propError(this, 'give either replicateShadows (for capture and replay) or capture.replicateShadows and replay.replicateShadows, not both');
+    }
+    if (capture !== undefined && replay !== undefined && capture !== replay) {
+      throw propError(this, `capture.replicateShadows (${capture}) and replay.replicateShadows (${replay}) must agree; or set replicateShadows once`);
+    }
+    return props.replicateShadows ?? capture ?? replay ?? false;
   }
 
   /** A part's options with the pipeline-wide settings filled in; a setting given for both is refused. */

@@ -23,6 +23,86 @@ export interface DrAccounts {
   readonly dataAnalytics: string;
 }
 
+/** The regional health API URLs of one region, one per workload account. */
+export interface DrWorkloadHealthApiUrls {
+  /** The iot-services stack's `HealthApiUrl` output (`https://<id>.execute-api.<region>.amazonaws.com/v1/health`). */
+  readonly iotServices: string;
+  /** The command-control stack's `HealthApiUrl` output. */
+  readonly commandControl: string;
+  /** The data-analytics stack's `HealthApiUrl` output. */
+  readonly dataAnalytics: string;
+}
+
+/** The regional health API URLs of both regions. */
+export interface DrHealthApiUrls {
+  /** The primary region's. */
+  readonly primary: DrWorkloadHealthApiUrls;
+  /** The secondary region's. */
+  readonly secondary: DrWorkloadHealthApiUrls;
+}
+
+/** ARNs of existing ACM certificates for `iot.<domain>`, one per region, in the iot-services account. */
+export interface DrIotCertificateArns {
+  /** A certificate in the primary region. */
+  readonly primary: string;
+  /** A certificate in the secondary region. */
+  readonly secondary: string;
+}
+
+/**
+ * What failover needs that only exists once the workload accounts are deployed or set up: values copied from
+ * the AWS accounts into the topology. Without `healthApiUrls` the deployment creates the workload accounts'
+ * health APIs only (phase one); with them, the aggregators, the Route 53 failover, the notifier and the
+ * Region switch plan (phase two).
+ */
+export interface DrFailoverSettings {
+  /**
+   * The iot-services account's IoT Core data endpoint prefix, the same in every region of an account:
+   * `aws iot describe-endpoint --endpoint-type iot:Data-ATS` prints `<prefix>-ats.iot.<region>.amazonaws.com`;
+   * give `<prefix>`, e.g. 'a1b2c3d4e5f6g7'.
+   */
+  readonly iotEndpointPrefix: string;
+
+  /**
+   * Id of the existing public hosted zone of `domainName` in the shared-services account, e.g. 'Z0123456789ABCDEFGHIJ'.
+   *
+   * @default - the us-east-1 shared-services stack creates a public hosted zone for `domainName`: delegate the
+   * domain to its name servers (stack output `HostedZoneNameServers`)
+   */
+  readonly hostedZoneId?: string;
+
+  /**
+   * The regional health API URLs: the `HealthApiUrl` outputs of the iot-services, command-control and
+   * data-analytics stacks of each region after a first deployment.
+   *
+   * @default - phase one: the workload accounts' health APIs are created, the shared-services failover is not
+   * (synthesis warns which outputs to copy here)
+   */
+  readonly healthApiUrls?: DrHealthApiUrls;
+
+  /**
+   * Existing ACM certificates for `iot.<domainName>` in the iot-services account.
+   *
+   * @default - each iot-services stack requests one (in phase two) validated by DNS: its deployment waits until
+   * the validation CNAME ACM shows is created in the domain's hosted zone (in the shared-services account)
+   */
+  readonly iotCertificateArns?: DrIotCertificateArns;
+
+  /**
+   * Whether the primary region's shared-services stack holds an AWS ARC Region switch plan.
+   *
+   * @default true
+   */
+  readonly regionSwitchPlan?: boolean;
+
+  /**
+   * The recovery time objective, in seconds: synthesis fails when the failover's worst-case estimate exceeds it.
+   *
+   * @default 60
+   */
+  readonly recoveryTimeObjectiveSeconds?: number;
+}
+
 export interface DrTopologyProps {
   /** The four accounts, as 12-digit strings. */
   readonly accounts: DrAccounts;
@@ -32,10 +112,21 @@ export interface DrTopologyProps {
   readonly secondaryRegion: string;
   /** Domain under which the failover records live (`iot.<domainName>`, `api.<domainName>`). */
   readonly domainName: string;
+  /**
+   * Values failover needs from the deployed accounts (see `DrFailoverSettings`).
+   *
+   * @default - phase one: the workload accounts' health APIs only, with a synthesis warning
+   */
+  readonly failover?: DrFailoverSettings;
 }
 
 const ACCOUNT_FIELDS = ['sharedServices', 'iotServices', 'commandControl', 'dataAnalytics'] as const;
-const TOP_FIELDS = ['accounts', 'primaryRegion', 'secondaryRegion', 'domainName'] as const;
+const TOP_FIELDS = ['accounts', 'primaryRegion', 'secondaryRegion', 'domainName', 'failover'] as const;
+const FAILOVER_FIELDS = ['iotEndpointPrefix', 'hostedZoneId', 'healthApiUrls', 'iotCertificateArns', 'regionSwitchPlan', 'recoveryTimeObjectiveSeconds'] as const;
+const HEALTH_API_FIELDS = ['iotServices', 'commandControl', 'dataAnalytics'] as const;
+const ROLE_FIELDS = ['primary', 'secondary'] as const;
+/** `https://<api id>.execute-api.<region>.amazonaws.com[.cn]/...` */
+const EXECUTE_API_URL = /^https:\/\/[a-z0-9]+\.execute-api\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?\//;
 const DNS_LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
 
 /**
@@ -50,7 +141,9 @@ export class DrTopology {
   /**
    * Placeholder topology for synthesizing the example app without configuration: accounts
    * 111111111111 (shared services), 222222222222 (IoT services), 333333333333 (command and control),
-   * 444444444444 (data analytics); us-west-2 primary, us-east-1 secondary; example.com.
+   * 444444444444 (data analytics); us-west-2 primary, us-east-1 secondary; example.com; and placeholder
+   * failover values (IoT endpoint prefix 'a1b2c3d4e5f6g7', health API URLs of API ids 'pppppppp01' to
+   * 'ssssssss03'), so the example app synthesizes every stack.
    */
   static readonly DEFAULT = new DrTopology({
     accounts: {
@@ -62,6 +155,21 @@ export class DrTopology {
     primaryRegion: 'us-west-2',
     secondaryRegion: 'us-east-1',
     domainName: 'example.com',
+    failover: {
+      iotEndpointPrefix: 'a1b2c3d4e5f6g7',
+      healthApiUrls: {
+        primary: {
+          iotServices: 'https://pppppppp01.execute-api.us-west-2.amazonaws.com/v1/health',
+          commandControl: 'https://pppppppp02.execute-api.us-west-2.amazonaws.com/v1/health',
+          dataAnalytics: 'https://pppppppp03.execute-api.us-west-2.amazonaws.com/v1/health',
+        },
+        secondary: {
+          iotServices: 'https://ssssssss01.execute-api.us-east-1.amazonaws.com/v1/health',
+          commandControl: 'https://ssssssss02.execute-api.us-east-1.amazonaws.com/v1/health',
+          dataAnalytics: 'https://ssssssss03.execute-api.us-east-1.amazonaws.com/v1/health',
+        },
+      },
+    },
   });
 
   /**
@@ -101,6 +209,8 @@ export class DrTopology {
   readonly secondaryRegion: string;
   /** Domain of the failover records, lower-cased. */
   readonly domainName: string;
+  /** Values failover needs from the deployed accounts, when given. */
+  readonly failover?: DrFailoverSettings;
 
   /**
    * @param props the topology
@@ -157,6 +267,15 @@ export class DrTopology {
     this.primaryRegion = props.primaryRegion;
     this.secondaryRegion = props.secondaryRegion;
     this.domainName = domain as string;
+    if (props.failover !== undefined) this.failover = checkFailover(props.failover, props.primaryRegion, props.secondaryRegion, fail);
+  }
+
+  /**
+   * The IoT Core data endpoint of the iot-services account in the region playing `role`
+   * (`<iotEndpointPrefix>-ats.iot.<region>.amazonaws.com`), when `failover` is given.
+   */
+  iotDataEndpointOf(role: DrRegionRole): string | undefined {
+    return this.failover ? `${this.failover.iotEndpointPrefix}-ats.iot.${this.regionOf(role)}.amazonaws.com` : undefined;
   }
 
   /** The region that plays `role`. */
@@ -168,6 +287,92 @@ export class DrTopology {
   peerOf(role: DrRegionRole): string {
     return role === DrRegionRole.PRIMARY ? this.secondaryRegion : this.primaryRegion;
   }
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+function checkFields(value: unknown, where: string, allowed: readonly string[], fail: (msg: string) => never): Record<string, unknown> {
+  if (!isObject(value)) return fail(`${where} must be an object with ${allowed.join(', ')}`);
+  const unknown = Object.keys(value).filter((k) => !allowed.includes(k));
+  if (unknown.length > 0) fail(`unknown field(s) ${unknown.map((k) => `${where}.${k}`).join(', ')}; allowed: ${allowed.join(', ')}`);
+  return value;
+}
+
+/** Validates `failover`, naming each field and the form it must take; returns a copy. */
+function checkFailover(raw: unknown, primaryRegion: string, secondaryRegion: string, fail: (msg: string) => never): DrFailoverSettings {
+  const f = checkFields(raw, 'failover', FAILOVER_FIELDS, fail);
+  const prefix = f.iotEndpointPrefix;
+  if (typeof prefix !== 'string' || !/^[a-z0-9]{6,40}$/.test(prefix)) {
+    const hint = typeof prefix === 'string' && /^([a-z0-9]+)-ats\./.exec(prefix);
+    fail(
+      'failover.iotEndpointPrefix must be the prefix of the iot-services account\'s IoT data endpoint (lower-case letters and digits), ' +
+        `e.g. "a1b2c3d4e5f6g7" from "a1b2c3d4e5f6g7-ats.iot.us-west-2.amazonaws.com" (aws iot describe-endpoint --endpoint-type iot:Data-ATS), ` +
+        `got ${JSON.stringify(prefix)}${hint ? `; did you mean "${hint[1]}"?` : ''}`,
+    );
+  }
+  const zone = f.hostedZoneId;
+  if (zone !== undefined && (typeof zone !== 'string' || !/^Z[A-Z0-9]{1,31}$/.test(zone))) {
+    fail(
+      `failover.hostedZoneId must be a Route 53 hosted zone id such as "Z0123456789ABCDEFGHIJ" (without "/hostedzone/"), got ${JSON.stringify(zone)}`,
+    );
+  }
+  for (const field of ['regionSwitchPlan'] as const) {
+    if (f[field] !== undefined && typeof f[field] !== 'boolean') fail(`failover.${field} must be true or false, got ${JSON.stringify(f[field])}`);
+  }
+  const rto = f.recoveryTimeObjectiveSeconds;
+  if (rto !== undefined && (typeof rto !== 'number' || !Number.isInteger(rto) || rto < 1 || rto > 86400)) {
+    fail(`failover.recoveryTimeObjectiveSeconds must be a whole number of seconds between 1 and 86400, got ${JSON.stringify(rto)}`);
+  }
+  const regions = { primary: primaryRegion, secondary: secondaryRegion };
+  let healthApiUrls: DrHealthApiUrls | undefined;
+  if (f.healthApiUrls !== undefined) {
+    const byRole = checkFields(f.healthApiUrls, 'failover.healthApiUrls', ROLE_FIELDS, fail);
+    const copy: Record<string, DrWorkloadHealthApiUrls> = {};
+    for (const role of ROLE_FIELDS) {
+      const urls = checkFields(byRole[role], `failover.healthApiUrls.${role}`, HEALTH_API_FIELDS, fail);
+      for (const account of HEALTH_API_FIELDS) {
+        const where = `failover.healthApiUrls.${role}.${account}`;
+        const url = urls[account];
+        if (typeof url !== 'string' || !/^https:\/\/[^\s/]+\/\S*$/.test(url)) {
+          fail(
+            `${where} must be an https URL: the HealthApiUrl output of the ${account} stack in the ${role} region ` +
+              `(https://<id>.execute-api.${regions[role]}.amazonaws.com/v1/health), got ${JSON.stringify(url)}`,
+          );
+        }
+        const region = EXECUTE_API_URL.exec(url as string)?.[1];
+        if (region !== undefined && region !== regions[role]) {
+          fail(`${where} is an API of ${region}, but the ${role} region is ${regions[role]}: copy the output of the ${role} region's stack`);
+        }
+      }
+      copy[role] = { iotServices: urls.iotServices as string, commandControl: urls.commandControl as string, dataAnalytics: urls.dataAnalytics as string };
+    }
+    healthApiUrls = { primary: copy.primary, secondary: copy.secondary };
+  }
+  let iotCertificateArns: DrIotCertificateArns | undefined;
+  if (f.iotCertificateArns !== undefined) {
+    const arns = checkFields(f.iotCertificateArns, 'failover.iotCertificateArns', ROLE_FIELDS, fail);
+    for (const role of ROLE_FIELDS) {
+      const arn = arns[role];
+      const match = typeof arn === 'string' ? /^arn:aws[a-z-]*:acm:([a-z0-9-]+):(\d{12}):certificate\/[A-Za-z0-9-]+$/.exec(arn) : null;
+      if (!match) {
+        fail(`failover.iotCertificateArns.${role} must be an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>), got ${JSON.stringify(arn)}`);
+      }
+      if (match![1] !== regions[role]) {
+        fail(`failover.iotCertificateArns.${role} is a certificate of ${match![1]}, but the ${role} region is ${regions[role]}`);
+      }
+    }
+    iotCertificateArns = { primary: arns.primary as string, secondary: arns.secondary as string };
+  }
+  return {
+    iotEndpointPrefix: prefix as string,
+    ...(zone !== undefined ? { hostedZoneId: zone as string } : {}),
+    ...(healthApiUrls ? { healthApiUrls } : {}),
+    ...(iotCertificateArns ? { iotCertificateArns } : {}),
+    ...(f.regionSwitchPlan !== undefined ? { regionSwitchPlan: f.regionSwitchPlan as boolean } : {}),
+    ...(rto !== undefined ? { recoveryTimeObjectiveSeconds: rto as number } : {}),
+  };
 }
 
 /** Context keys that look meant for this library but are not `iot-dr:topology`: any `iot-dr:` key, or one at most two edits away. */

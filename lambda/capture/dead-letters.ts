@@ -1,11 +1,13 @@
 /**
- * Poison registry events go straight to the dead-letter queue: retrying them can never succeed.
+ * Poison events go straight to the dead-letter queue: retrying them can never succeed.
  *
- * The capture dead-letter queue receives three shapes, and a redrive into the capture queue
- * (`aws sqs start-message-move-task`) brings each back to the handler, which reads all three:
- * - the rule message as the queue got it (`SELECT *, topic() AS topic`), moved by SQS after 5 receives;
+ * The capture dead-letter queue receives these shapes, and a redrive into the capture queue
+ * (`aws sqs start-message-move-task`) brings each back to the handler, which reads them all:
+ * - the message as the queue got it (a topic rule message `SELECT *, topic() AS topic`, or a CloudTrail
+ *   event's EventBridge envelope), moved by SQS after 5 receives, or by EventBridge when the queue refused it;
  * - the IoT rule error action's message: the original payload in `base64OriginalPayload`, the topic beside it;
- * - this module's `DeadLetter`, whose `body` is always the rule message shape (unwrapped from the other two).
+ * - this module's `DeadLetter`, whose `body` is always the queue message shape (unwrapped from the other two);
+ *   for a CloudTrail event, redacted (see redactCloudTrailEvent in cloudtrail-events.ts).
  */
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { MalformedInput } from '../shared/errors';

@@ -27,6 +27,17 @@ export interface ReplacePlan {
   readonly fingerprints: readonly string[];
   /** A deleted thing or thing group takes its dependents with it (IoT sends no events for them). */
   readonly cascade: boolean;
+  /**
+   * The known-state record to write (see recordKnown in capture-handler.ts) when it is not the item's event
+   * time and a `v#` fingerprint: device identities are read from IoT after the event, shadows carry their own
+   * version. @default - at the item's event time, with the version of its `v#` fingerprint if any
+   */
+  readonly known?: { readonly at: number; readonly localVersion?: number };
+  /**
+   * When this region's registry was seen holding `item`'s state (Lambda clock, epoch ms): device identities
+   * are read from IoT after their event. @default - the state comes from the event itself
+   */
+  readonly observedAt?: number;
 }
 
 interface MergeBase {

@@ -18,6 +18,14 @@ export const HANDLERS = {
   replayThingType: { bundle: 'replay', exportName: 'replayThingType' },
   replayThingGroup: { bundle: 'replay', exportName: 'replayThingGroup' },
   replayMembership: { bundle: 'replay', exportName: 'replayMembership' },
+  replayCertificate: { bundle: 'replay', exportName: 'replayCertificate' },
+  replayCaCertificate: { bundle: 'replay', exportName: 'replayCaCertificate' },
+  replayPolicy: { bundle: 'replay', exportName: 'replayPolicy' },
+  replayPolicyTarget: { bundle: 'replay', exportName: 'replayPolicyTarget' },
+  replayPrincipal: { bundle: 'replay', exportName: 'replayPrincipal' },
+  replayProvisioningTemplate: { bundle: 'replay', exportName: 'replayProvisioningTemplate' },
+  replayRoleAlias: { bundle: 'replay', exportName: 'replayRoleAlias' },
+  replayShadow: { bundle: 'replay', exportName: 'replayShadow' },
   /** The parking queue's consumer: retries parked replays of any kind. */
   replayParked: { bundle: 'replay', exportName: 'replayParked' },
   /** The reconciler's item processor: one registry page or journal scan segment page per invocation. */
@@ -26,6 +34,16 @@ export const HANDLERS = {
   writeHeartbeat: { bundle: 'heartbeat', exportName: 'handler' },
   /** Records the arrival of the peer region's heartbeat: the replication-lag metric, no IoT call. */
   replayHeartbeat: { bundle: 'replay', exportName: 'replayHeartbeat' },
+  /** A workload account's regional health API: IoT data-plane round trip, registry read, user checks, readiness. */
+  regionalHealth: { bundle: 'health', exportName: 'regionalHealth' },
+  /** The shared-services aggregator Route 53 calls: health APIs (SigV4) + manual mode, cached verdict. */
+  aggregateHealth: { bundle: 'health', exportName: 'aggregateHealth' },
+  /** Health-check alarm (SNS) → the failover notice on the MQTT topic in both regions. */
+  notifyFailover: { bundle: 'failover', exportName: 'notifyFailover' },
+  /** One step of the ARC Region switch plan: check-readiness, switch-mode or publish-notice. */
+  regionSwitchStep: { bundle: 'failover', exportName: 'regionSwitchStep' },
+  /** Not a Lambda: the operator's failover-mode command, package bin `cdk-iot-dr-failover` (assets/failover-mode/index.js). */
+  failoverModeCommand: { bundle: 'failover-mode', exportName: 'main' },
 } as const satisfies Record<string, HandlerEntryPoint>;
 
 export type HandlerId = keyof typeof HANDLERS;

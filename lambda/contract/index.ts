@@ -4,9 +4,13 @@
  */
 export * from './env';
 export * from './errors';
+export * from './failover';
 export * from './handlers';
+export * from './identities';
+export * from './health';
 export * from './journal';
 export * from './metrics';
 export * from './parking';
+export * from './quotas';
 export * from './registry-events';
 export * from './reconcile';

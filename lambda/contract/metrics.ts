@@ -5,6 +5,11 @@ export const METRIC_NAMES = {
   echoSuppressed: 'EchoesSuppressed',
   malformed: 'MalformedEvents',
   cascadeTombstones: 'CascadeTombstones',
+  /**
+   * Capture messages that change nothing replicated: failed CloudTrail calls, policies attached to (or
+   * principals that are) neither certificates nor thing groups, shadow messages while shadows are off.
+   */
+  skipped: 'EventsSkipped',
   replayed: 'ItemsReplayed',
   replicationLag: 'ReplicationLag',
   /** Peer heartbeats that reached this region's replay (see HEARTBEAT_KEY_PREFIX). */

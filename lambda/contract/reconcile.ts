@@ -3,10 +3,8 @@
 export const RECONCILE_ENV = {
   /** How long a local change the journal has not seen must stay unchanged before it is journaled, seconds. */
   graceSeconds: 'RECONCILE_GRACE_SECONDS',
-  /** How many item processors run at once (the Distributed Map's MaxConcurrency): each gets its share of the quotas. */
+  /** How many item processors run at once (the Distributed Map's MaxConcurrency). */
   concurrency: 'RECONCILE_CONCURRENCY',
-  /** JSON object of IoT API name → TPS quota, overriding DEFAULT_RECONCILE_QUOTAS. */
-  quotas: 'RECONCILE_TPS_QUOTAS',
   /** Registry entities (or journal items) per page. */
   pageSize: 'RECONCILE_PAGE_SIZE',
 } as const;
@@ -16,28 +14,30 @@ export const DEFAULT_RECONCILE_GRACE_SECONDS = 15 * 60;
 
 export const DEFAULT_RECONCILE_PAGE_SIZE = 100;
 
-/** The IoT control-plane TPS quotas the reconciler paces to (AWS defaults; override per account). */
-export const DEFAULT_RECONCILE_QUOTAS: Readonly<Record<string, number>> = {
-  ListThings: 10,
-  ListThingTypes: 10,
-  ListThingGroups: 10,
-  ListThingsInThingGroup: 10,
-  ListThingGroupsForThing: 10,
-  DescribeThing: 350,
-  DescribeThingType: 50,
-  DescribeThingGroup: 100,
-  CreateThing: 100,
-  UpdateThing: 100,
-  DeleteThing: 100,
-  CreateThingGroup: 25,
-  UpdateThingGroup: 25,
-  DeleteThingGroup: 25,
-  AddThingToThingGroup: 60,
-  RemoveThingFromThingGroup: 60,
-  CreateThingType: 15,
-  DeprecateThingType: 15,
-  DeleteThingType: 15,
-};
+/**
+ * Every kind the reconciler covers, in the order a pass lists them: one Distributed Map item per kind (its
+ * registry pages), shadows only when shadows are replicated.
+ */
+export const RECONCILED_KINDS = [
+  'thing',
+  'thingType',
+  'thingGroup',
+  'member',
+  'cert',
+  'caCert',
+  'policy',
+  'policyTarget',
+  'principal',
+  'provisioningTemplate',
+  'roleAlias',
+  'shadow',
+] as const;
+export type ReconciledKind = (typeof RECONCILED_KINDS)[number];
+
+/** The kinds of a pass: all of them, or all but shadows when shadows are not replicated. */
+export function reconciledKinds(shadowsEnabled: boolean): readonly ReconciledKind[] {
+  return shadowsEnabled ? RECONCILED_KINDS : RECONCILED_KINDS.filter((k) => k !== 'shadow');
+}
 
 /** Metrics the reconciler emits per run item, with dimensions `Region` and `Kind` (and without any). */
 export const DRIFT_METRICS = { found: 'DriftFound', repaired: 'DriftRepaired', failed: 'DriftFailed', pending: 'DriftPending' } as const;

@@ -3,9 +3,9 @@
  * registry kind, or a journal scan segment) and the drift counts each returns, merged into a run's summary.
  */
 
-export const RECONCILED_KINDS = ['thing', 'thingType', 'thingGroup', 'member'] as const;
-export type ReconciledKind = (typeof RECONCILED_KINDS)[number];
+import type { ReconciledKind } from '../contract';
 
+export { RECONCILED_KINDS, reconciledKinds, type ReconciledKind } from '../contract';
 
 /** Drift counts of one kind. `found` = repaired + failed + pending. */
 export interface DriftCounts {

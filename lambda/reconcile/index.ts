@@ -3,17 +3,18 @@
  * registry kind or of one journal scan segment and returns the page's drift and where the next page starts;
  * the state machine invokes it again until the listing is done. Dependencies are built once per container.
  */
-import { DEFAULT_RECONCILE_GRACE_SECONDS, DEFAULT_RECONCILE_PAGE_SIZE, DEFAULT_RECONCILE_QUOTAS, HANDLER_ENV, RECONCILE_ENV } from '../contract';
+import { DEFAULT_RECONCILE_GRACE_SECONDS, DEFAULT_RECONCILE_PAGE_SIZE, HANDLER_ENV, RECONCILE_ENV } from '../contract';
 import { replayDepsFromEnv } from '../replay/config';
 import { type Environment, HandlerEnvironment } from '../shared/config';
-import { Pacer, paceClient } from './pacer';
+import { type ReconciledKind, reconciledKinds } from './drift';
 import { type DriftSummary, mergeDrift, type ReconcileItem, type ReconcileItemResult, Reconciler } from './reconcile';
 
 export interface ReconcileConfig {
   readonly graceMs: number;
   readonly concurrency: number;
   readonly pageSize: number;
-  readonly quotas: Readonly<Record<string, number>>;
+  /** Every kind, shadows only when they are replicated (SHADOWS_ENABLED). */
+  readonly kinds: readonly ReconciledKind[];
 }
 
 export function readReconcileConfig(environment: Environment): ReconcileConfig {
@@ -24,18 +25,11 @@ export function readReconcileConfig(environment: Environment): ReconcileConfig {
     if (!Number.isSafeInteger(n) || n <= 0) throw new Error(`reconcile Lambda: ${name} must be a positive whole number, got '${raw}'`);
     return n;
   };
-  let overrides: Record<string, number> = {};
-  const rawQuotas = env.optional(RECONCILE_ENV.quotas, '{}');
-  try {
-    overrides = JSON.parse(rawQuotas) as Record<string, number>;
-  } catch {
-    throw new Error(`reconcile Lambda: ${RECONCILE_ENV.quotas} must be a JSON object of API name to TPS, got '${rawQuotas}'`);
-  }
   return {
     graceMs: env.seconds(RECONCILE_ENV.graceSeconds, DEFAULT_RECONCILE_GRACE_SECONDS) * 1000,
     concurrency: count(RECONCILE_ENV.concurrency, 1),
     pageSize: count(RECONCILE_ENV.pageSize, DEFAULT_RECONCILE_PAGE_SIZE),
-    quotas: { ...DEFAULT_RECONCILE_QUOTAS, ...overrides },
+    kinds: reconciledKinds(env.optional(HANDLER_ENV.shadowsEnabled, 'false') === 'true'),
   };
 }
 
@@ -43,13 +37,14 @@ let reconciler: Reconciler | undefined;
 
 function build(environment: Environment = process.env): Reconciler {
   const config = readReconcileConfig(environment);
+  // Its IoT clients are paced by the region's shared rate limiter (IOT_QUOTAS), like replay's and parking's.
   const replay = replayDepsFromEnv(environment);
-  paceClient(replay.iot, new Pacer(Pacer.share(config.quotas, config.concurrency)));
   return new Reconciler({
     replay,
     ledgerTableName: new HandlerEnvironment(environment, 'reconcile').required(HANDLER_ENV.echoLedgerTableName),
     graceMs: config.graceMs,
     pageSize: config.pageSize,
+    kinds: config.kinds,
   });
 }
 

@@ -11,25 +11,26 @@
  *   time is unknown but no later than that, so changes the other region made after it was seen win.
  */
 import { ListThingGroupsCommand, ListThingsCommand, ListThingsInThingGroupCommand, ListThingTypesCommand } from '@aws-sdk/client-iot';
-import { BatchGetCommand, type BatchGetCommandOutput, DeleteCommand, GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { DEFAULT_TOMBSTONE_TTL_SECONDS, DRIFT_METRICS, ECHO_ATTR } from '../contract';
+import { BatchGetCommand, type BatchGetCommandOutput, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { DEFAULT_TOMBSTONE_TTL_SECONDS, DRIFT_METRICS, ECHO_ATTR, RETRYABLE_ERRORS } from '../contract';
 import type { ReplayDeps, ReplayHandler } from '../replay/common';
 import { kindReplayers } from '../replay/parking';
 import { membershipState, thingState, thingTypeState } from '../shared/entity-state';
-import type { KnownState } from '../shared/echo-ledger-store';
 import { knownStateKey } from '../shared/echo-ledger-store';
 import { TOMBSTONE_HASH, stateHash } from '../shared/hash';
 import { mapLimit, tombstoneItem } from '../shared/journal-store';
-import { type ItemKeys, memberKeys, parseKey, thingGroupKeys, thingKeys, thingTypeKeys } from '../shared/keys';
-import type { EntityKind, EntityState, JournalItem } from '../shared/model';
+import { memberKeys, parseKey, thingGroupKeys, thingKeys, thingTypeKeys } from '../shared/keys';
+import type { EntityKind, JournalItem } from '../shared/model';
 import { describeMembership, describeThing, describeThingGroup, describeThingType } from '../shared/registry-adapter';
 import { emitMetrics, log } from '../shared/telemetry';
 import { makeVersion } from '../shared/version';
-import { type DriftCounts, type DriftSummary, emptyCounts, mergeDrift, RECONCILED_KINDS, type ReconciledKind, type ReconcileItem, type ReconcileItemResult } from './drift';
-import { dependencyRank, keysOf, knownStateOf } from './entities';
-import { type DriftMarker, planEntity, type PlanAction } from './planner';
+import { type DriftCounts, type DriftSummary, emptyCounts, mergeDrift, reconciledKinds, type ReconciledKind, type ReconcileItem, type ReconcileItemResult } from './drift';
+import { dependencyRank, type Found, keysOf, knownStateOf, MAX_RANK, type Prefetched } from './entities';
+import { IdentityPages, isIdentityKind } from './identity-pages';
+import { deleteDriftMarker, driftMarker, type MarkerTable, putDriftMarker } from './drift-markers';
+import { planEntity, type PlanAction } from './planner';
 
-export { RECONCILED_KINDS, mergeDrift } from './drift';
+export { RECONCILED_KINDS, mergeDrift, reconciledKinds } from './drift';
 export type { DriftCounts, DriftSummary, ReconciledKind, ReconcileItem, ReconcileItemResult } from './drift';
 
 export interface ReconcileDeps {
@@ -43,41 +44,28 @@ export interface ReconcileDeps {
   readonly pageSize?: number;
   /** Entities reconciled at once within an item (IoT calls are paced anyway). @default 8 */
   readonly concurrency?: number;
+  /** The kinds a pass covers. @default every kind but shadows (see reconciledKinds) */
+  readonly kinds?: readonly ReconciledKind[];
 }
 
-/** An entity as found in this region (state undefined: absent). */
-interface Found {
-  readonly key: string;
-  readonly keys: ItemKeys;
-  readonly kind: ReconciledKind;
-  readonly state?: EntityState;
-  readonly localVersion?: number;
-}
-
-const DRIFT_MARKER_PREFIX = 'drift#';
-/** A drift marker outlives any sensible grace period, then expires. */
-const DRIFT_MARKER_TTL_SECONDS = 7 * 24 * 60 * 60;
-
-
-const MAX_RANK = 4;
 /** Keys per BatchGetItem request. */
 const BATCH_GET_LIMIT = 100;
-
-interface Prefetched {
-  journal?: JournalItem;
-  known?: KnownState;
-  complete?: boolean;
-}
 
 export class Reconciler {
   private readonly replayers: Record<string, ReplayHandler>;
   private readonly pageSize: number;
   private readonly concurrency: number;
+  private readonly kinds: readonly ReconciledKind[];
+  private readonly identities: IdentityPages;
+  private readonly markerTable: MarkerTable;
 
   constructor(private readonly deps: ReconcileDeps) {
     this.replayers = kindReplayers(deps.replay);
     this.pageSize = deps.pageSize ?? 100;
     this.concurrency = deps.concurrency ?? 8;
+    this.kinds = deps.kinds ?? reconciledKinds(false);
+    this.markerTable = { doc: deps.replay.journal.doc, tableName: deps.ledgerTableName };
+    this.identities = new IdentityPages({ deps: deps.replay, pageSize: this.pageSize, concurrency: this.concurrency, prefetch: (f) => this.prefetch(f) });
   }
 
   /** Processes one item of a run; emits the drift metrics of what it found. */
@@ -99,7 +87,7 @@ export class Reconciler {
   async runAll(totalSegments = 1): Promise<DriftSummary> {
     let drift: DriftSummary = {};
     const queue: ReconcileItem[] = [
-      ...RECONCILED_KINDS.map((kind): ReconcileItem => ({ source: 'registry', kind })),
+      ...this.kinds.map((kind): ReconcileItem => ({ source: 'registry', kind })),
       ...Array.from({ length: totalSegments }, (_, segment): ReconcileItem => ({ source: 'journal', segment, totalSegments })),
     ];
     for (let item = queue.shift(); item; item = queue.shift()) {
@@ -112,6 +100,13 @@ export class Reconciler {
 
   /** One page of this region's registry of one kind: every entity on it is reconciled. */
   async registryPage(kind: ReconciledKind, nextToken?: string): Promise<ReconcileItemResult> {
+    // A kind this deployment does not replicate (shadows, unless enabled): nothing to compare.
+    if (!this.kinds.includes(kind)) return { drift: {} };
+    if (isIdentityKind(kind)) {
+      const page = await this.identities.page(kind, nextToken);
+      const drift = await this.reconcileAll(page.found, page.prefetched);
+      return { drift, ...(page.next ? { next: { source: 'registry', kind, nextToken: page.next } } : {}) };
+    }
     const iot = this.deps.replay.iot;
     const maxResults = this.pageSize;
     let found: Found[] = [];
@@ -191,11 +186,18 @@ export class Reconciler {
         ConsistentRead: true,
       }),
     );
-    const live = ((res.Items ?? []) as JournalItem[]).filter((i) => !i.deleted && (RECONCILED_KINDS as readonly string[]).includes(i.kind));
-    const described = await mapLimit(live, this.concurrency, async (i) => this.describe(i.sk));
-    // Dependencies first, rank after rank, so an initial copy needs no second pass for the page: types and
-    // root groups before child groups, groups and types before things, things before memberships.
+    const live = ((res.Items ?? []) as JournalItem[]).filter((i) => !i.deleted && (this.kinds as readonly string[]).includes(i.kind));
+    // One entity that cannot be read (after the SDK's retries) is counted failed; the rest of the page goes on.
     let drift: DriftSummary = {};
+    const described = await mapLimit(live, this.concurrency, (i) =>
+      this.describe(i.sk).catch((err: unknown) => {
+        log('ERROR', 'reconcile could not read an entity', { key: i.sk, error: err });
+        drift = mergeDrift(drift, { [i.kind]: { ...emptyCounts(), checked: 1, found: 1, failed: 1 } });
+        return undefined;
+      }),
+    );
+    // Dependencies first, rank after rank (see dependencyRank), so an initial copy needs no second pass for
+    // the page: e.g. policies and certificates before the policy attachments and principals that need them.
     for (let rank = 0; rank <= MAX_RANK; rank++) {
       const absent = described.filter((f, i): f is Found => f !== undefined && f.state === undefined && dependencyRank(live[i]) === rank);
       drift = mergeDrift(drift, await this.reconcileAll(absent));
@@ -204,11 +206,15 @@ export class Reconciler {
     return { drift, ...(next ? { next } : {}) };
   }
 
-  /** Describes the entity of a journal key in this region (undefined: not a reconciled kind). */
+  /**
+   * Describes the entity of a journal key in this region (undefined: not a reconciled kind). For device
+   * identities, only absences (see IdentityPages.describe): undefined when the entity is present here.
+   */
   async describe(key: string): Promise<Found | undefined> {
     const { kind, parts } = parseKey(key);
-    if (!(RECONCILED_KINDS as readonly string[]).includes(kind)) return undefined;
+    if (!(this.kinds as readonly string[]).includes(kind)) return undefined;
     const k = kind as ReconciledKind;
+    if (isIdentityKind(k)) return this.identities.describe(k, parts);
     const keys = keysOf(k, parts);
     const iot = this.deps.replay.iot;
     switch (k) {
@@ -227,9 +233,10 @@ export class Reconciler {
     }
   }
 
-  private async reconcileAll(found: readonly Found[]): Promise<DriftSummary> {
+  private async reconcileAll(found: readonly Found[], readAhead?: Map<string, Prefetched>): Promise<DriftSummary> {
     const drift: DriftSummary = {};
-    const prefetched = await this.prefetch(found);
+    const missing = readAhead ? found.filter((f) => !readAhead.get(f.key)?.complete) : found;
+    const prefetched = new Map([...(readAhead ?? []), ...(await this.prefetch(missing))]);
     const outcomes = await mapLimit(found, this.concurrency, (f) => this.reconcileOne(f, prefetched.get(f.key)));
     found.forEach((f, i) => {
       const c = (drift[f.kind] ??= emptyCounts());
@@ -246,7 +253,7 @@ export class Reconciler {
    * The journal items and known states of a page's entities, read in batches (strongly consistent): most
    * entities are in sync, and then these two reads are all the reconciler does for them.
    */
-  private async prefetch(found: readonly Found[]): Promise<Map<string, Prefetched>> {
+  private async prefetch(found: ReadonlyArray<Pick<Found, 'key' | 'keys'>>): Promise<Map<string, Prefetched>> {
     const out = new Map<string, Prefetched>(found.map((f) => [f.key, {}]));
     const journalTable = this.deps.replay.journal.tableName;
     const ledgerTable = this.deps.ledgerTableName;
@@ -285,7 +292,7 @@ export class Reconciler {
       const local = { stateHash: found.state === undefined ? TOMBSTONE_HASH : stateHash(found.state), ...(found.localVersion !== undefined ? { localVersion: found.localVersion } : {}) };
       const base = { region: replay.region, local, known, journal, now: replay.now(), graceMs: this.deps.graceMs };
       let plan: PlanAction = planEntity(base);
-      if (plan.action === 'wait') plan = planEntity({ ...base, marker: await this.marker(found.key) });
+      if (plan.action === 'wait') plan = planEntity({ ...base, marker: await driftMarker(this.markerTable, found.key) });
       switch (plan.action) {
         case 'in-sync':
           if (found.state !== undefined && (!known || known.stateHash !== local.stateHash || known.localVersion !== local.localVersion)) {
@@ -304,7 +311,7 @@ export class Reconciler {
           await this.replayWinner(journal!);
           return 'repaired';
         case 'wait':
-          if (plan.mark) await this.putMarker(found.key, { stateHash: local.stateHash, firstSeen: plan.firstSeen });
+          if (plan.mark) await putDriftMarker(this.markerTable, found.key, { stateHash: local.stateHash, firstSeen: plan.firstSeen }, replay.now());
           log('INFO', 'local change not journaled yet; waiting for its grace period', { key: found.key, firstSeen: plan.firstSeen });
           return 'pending';
         case 'journal-local':
@@ -312,6 +319,8 @@ export class Reconciler {
           return 'repaired';
       }
     } catch (err) {
+      // A replay whose dependency is on a later page of the scan (a principal before its certificate): next pass.
+      if ((err as Error).name === RETRYABLE_ERRORS.dependencyNotReady) return 'pending';
       log('ERROR', 'reconcile of an entity failed', { key: found.key, error: err });
       return 'failed';
     }
@@ -361,35 +370,7 @@ export class Reconciler {
       await replay.journal.tombstoneAll(live, { ...fields, expiresAt: item.expiresAt ?? Math.floor(now / 1000) + DEFAULT_TOMBSTONE_TTL_SECONDS });
     }
     await replay.ledger.recordKnownState(found.key, { stateHash: hash, ...(found.localVersion !== undefined ? { localVersion: found.localVersion } : {}), at: now });
-    await this.deleteMarker(found.key);
+    await deleteDriftMarker(this.markerTable, found.key);
     log('INFO', 'reconciler journaled a local change', { key: found.key, firstSeen, outcome });
-  }
-
-  private async marker(key: string): Promise<DriftMarker | undefined> {
-    const res = await this.deps.replay.journal.doc.send(
-      new GetCommand({ TableName: this.deps.ledgerTableName, Key: { [ECHO_ATTR.partitionKey]: `${DRIFT_MARKER_PREFIX}${key}` }, ConsistentRead: true }),
-    );
-    const item = res.Item;
-    if (!item || typeof item.stateHash !== 'string' || typeof item.firstSeen !== 'number') return undefined;
-    return { stateHash: item.stateHash, firstSeen: item.firstSeen };
-  }
-
-  private async putMarker(key: string, marker: DriftMarker): Promise<void> {
-    await this.deps.replay.journal.doc.send(
-      new PutCommand({
-        TableName: this.deps.ledgerTableName,
-        Item: {
-          [ECHO_ATTR.partitionKey]: `${DRIFT_MARKER_PREFIX}${key}`,
-          ...marker,
-          [ECHO_ATTR.ttl]: Math.floor(this.deps.replay.now() / 1000) + DRIFT_MARKER_TTL_SECONDS,
-        },
-      }),
-    );
-  }
-
-  private async deleteMarker(key: string): Promise<void> {
-    await this.deps.replay.journal.doc.send(
-      new DeleteCommand({ TableName: this.deps.ledgerTableName, Key: { [ECHO_ATTR.partitionKey]: `${DRIFT_MARKER_PREFIX}${key}` } }),
-    );
   }
 }

@@ -4,7 +4,9 @@
  * region wrote, translate SDK errors into the names the workflow retries on, and emit one EMF line.
  */
 import type { IoTClient } from '@aws-sdk/client-iot';
+import type { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
 import type { EchoLedgerStore, KnownState } from '../shared/echo-ledger-store';
+import type { FunctionChecker } from '../shared/function-checker';
 import { METRIC_NAMES, RETRYABLE_ERRORS } from '../contract';
 import { ConcurrentModification, LocalChangePending, MalformedInput } from '../shared/errors';
 import { TOMBSTONE_HASH, stateHash } from '../shared/hash';
@@ -25,6 +27,17 @@ export interface ReplayDeps {
   /** Epoch milliseconds; for the replication-lag metric. */
   readonly now: () => number;
   readonly metricsNamespace: string;
+  /** What the device-identity replays need beyond the registry client. */
+  readonly identity: IdentityDeps;
+}
+
+export interface IdentityDeps {
+  /** This account (ACCOUNT_ID): region-neutral ARNs in policies and hooks are written back with it. */
+  readonly accountId: string;
+  /** IoT's data plane in this region: shadows. */
+  readonly dataPlane: Pick<IoTDataPlaneClient, 'send'>;
+  /** Lambda in this region: whether a provisioning template's pre-provisioning hook exists here. */
+  readonly functions: FunctionChecker;
 }
 
 export type ReplayHandler = (input: ReplayTaskInput) => Promise<ReplayTaskResult>;

@@ -20,9 +20,18 @@ import {
   UNKNOWN_ENTITY_KIND_ERROR,
 } from '../contract';
 import { type Environment, HandlerEnvironment } from '../shared/config';
+import type { EntityKind } from '../shared/model';
 import { log } from '../shared/telemetry';
+import { createCaCertificateReplay } from './ca-certificate';
+import { createCertificateReplay } from './certificate';
 import type { ReplayDeps, ReplayHandler } from './common';
 import { createMembershipReplay } from './membership';
+import { createPolicyReplay } from './policy';
+import { createPolicyTargetReplay } from './policy-target';
+import { createPrincipalReplay } from './principal';
+import { createProvisioningTemplateReplay } from './provisioning-template';
+import { createRoleAliasReplay } from './role-alias';
+import { createShadowReplay } from './shadow';
 import { createThingReplay } from './thing';
 import { createThingGroupReplay } from './thing-group';
 import { createThingTypeReplay } from './thing-type';
@@ -194,13 +203,22 @@ export function createParkingConsumer(deps: ParkingDeps): ParkingConsumer {
   };
 }
 
-/** The four replays by key kind, built on the replay handlers' dependencies. */
-export function kindReplayers(deps: ReplayDeps): Record<string, ReplayHandler> {
+/** The replay of every entity kind by key kind, built on the replay handlers' dependencies. */
+export function kindReplayers(deps: ReplayDeps): Record<EntityKind, ReplayHandler> {
   return {
     thing: createThingReplay(deps),
     thingType: createThingTypeReplay(deps),
     thingGroup: createThingGroupReplay(deps),
     member: createMembershipReplay(deps),
+    cert: createCertificateReplay(deps),
+    caCert: createCaCertificateReplay(deps),
+    policy: createPolicyReplay(deps),
+    policyTarget: createPolicyTargetReplay(deps),
+    principal: createPrincipalReplay(deps),
+    provisioningTemplate: createProvisioningTemplateReplay(deps),
+    roleAlias: createRoleAliasReplay(deps),
+    // Parked shadow items only exist when shadows are replicated; without them, no key of this kind is parked.
+    shadow: createShadowReplay(deps),
   };
 }
 

@@ -1,11 +1,12 @@
 /**
  * Thing replay: make this region's thing match the journal's item — CreateThing, UpdateThing (only the
- * fields that differ, guarded by the described version) or DeleteThing.
+ * fields that differ, guarded by the described version) or DeleteThing (its principals detached first).
  */
 import {
   CreateThingCommand,
   DeleteThingCommand,
   DeprecateThingTypeCommand,
+  DetachThingPrincipalCommand,
   type IoTClient,
   UpdateThingCommand,
   type UpdateThingCommandInput,
@@ -14,10 +15,12 @@ import { hashFingerprint, versionFingerprint } from '../shared/echo-ledger-store
 import { ConcurrentModification, DependencyNotReady } from '../shared/errors';
 import { TOMBSTONE_HASH, stateHash } from '../shared/hash';
 import { isAlreadyExists, isInvalidRequest, isNotFound, messageOf } from '../shared/iot-errors';
-import { thingKeys, thingTypeKey } from '../shared/keys';
-import type { ThingState, ThingTypeState } from '../shared/model';
+import { certificateIdOf, principalsOf } from '../shared/identity-adapter';
+import { principalKey, thingKeys, thingTypeKey } from '../shared/keys';
+import type { JournalItem, ThingState, ThingTypeState } from '../shared/model';
 import { describeThing, describeThingType } from '../shared/registry-adapter';
 import { log } from '../shared/telemetry';
+import { compareVersions } from '../shared/version';
 import {
   appliedWhen,
   assertNoPendingLocalChange,
@@ -110,6 +113,55 @@ function typeRefusal(err: unknown, desired: ThingState): DependencyNotReady | un
   return undefined;
 }
 
+/**
+ * IoT deletes no thing with principals attached, so a thing's tombstone detaches them first
+ * (DetachThingPrincipal is asynchronous: IoT may still refuse the delete for a few seconds, which is
+ * DependencyNotReady, retried). Which principals the journal lets go:
+ *
+ * - no journal principal item (a principal that is no certificate, or one never journaled) or a tombstone:
+ *   detached — the journal wants no such attachment;
+ * - a live item older than the thing's tombstone: the journal disagrees only for a moment — capture
+ *   tombstones a deleted thing's principals after journaling the thing's tombstone, and the CloudTrail
+ *   detach events come minutes after the registry's delete event — so the delete waits (DependencyNotReady
+ *   naming the principal) rather than undo an attachment the journal still holds;
+ * - a live item newer than the tombstone: an attachment made in one region while the thing was deleted in
+ *   the other. It survives the delete in the journal, yet no registry can hold it without its thing, and
+ *   its own replay treats it as dead wherever the thing is gone; waiting would strand the delete for good
+ *   (parked, then dead-lettered) and keep the thing alive here only. The thing's tombstone is the parent's
+ *   current state, so it wins: detached, logged as a WARN.
+ *
+ * Each detached certificate principal's known state becomes the tombstone, so its own tombstone's replay
+ * later finds the region in step.
+ */
+async function detachDeadPrincipals(deps: ReplayDeps, item: JournalItem, thingName: string): Promise<void> {
+  const principals = (await principalsOf(deps.iot, thingName)) ?? [];
+  for (const principal of principals) {
+    const certificateId = certificateIdOf(principal);
+    const principalItemKey = certificateId !== undefined ? principalKey(thingName, certificateId) : undefined;
+    const journaled = principalItemKey !== undefined ? await deps.journal.get(item.pk, principalItemKey) : undefined;
+    if (journaled && !journaled.deleted) {
+      if (compareVersions(journaled.version, item.version) < 0) {
+        throw new DependencyNotReady(
+          `thing '${thingName}' still has principal ${principalItemKey} attached, which the journal holds live (older than the thing's tombstone: its tombstone is on its way)`,
+          principalItemKey ?? item.sk,
+        );
+      }
+      log('WARN', "detaching a principal attached after its thing's delete in the other region: the thing's tombstone wins", {
+        key: item.sk,
+        principal: principalItemKey,
+        principalVersion: journaled.version,
+      });
+    }
+    const startedAt = deps.now();
+    try {
+      await deps.iot.send(new DetachThingPrincipalCommand({ thingName, principal }));
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+    if (principalItemKey !== undefined) await recordWritten(deps, principalItemKey, { stateHash: TOMBSTONE_HASH }, startedAt, item.expiresAt);
+  }
+}
+
 async function reconcileThing({ deps, item, names }: ReconcileRequest): Promise<ReconcileOutcome> {
   const [thingName] = names;
   const { iot, ledger } = deps;
@@ -127,6 +179,7 @@ async function reconcileThing({ deps, item, names }: ReconcileRequest): Promise<
       return 'unchanged';
     }
     await assertNoPendingLocalChange(deps, key, snapshotOf(local.state, local.version));
+    await detachDeadPrincipals(deps, item, thingName);
     const guard = new EchoGuard(ledger, key, [hashFingerprint(item.stateHash), hashFingerprint(TOMBSTONE_HASH)]);
     const startedAt = deps.now();
     try {

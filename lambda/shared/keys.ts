@@ -29,6 +29,50 @@ export function memberKeys(thingGroupName: string, thingName: string): ItemKeys 
   return { pk: thingGroupKey(thingGroupName), sk: memberKey(thingGroupName, thingName), ref: thingKey(thingName) };
 }
 
+export const certKey = (certificateId: string): string => `cert#${certificateId}`;
+export const caCertKey = (certificateId: string): string => `caCert#${certificateId}`;
+export const policyKey = (policyName: string): string => `policy#${policyName}`;
+export const policyTargetKey = (policyName: string, target: string): string => `policyTarget#${policyName}#${target}`;
+export const principalKey = (thingName: string, certificateId: string): string => `principal#${thingName}#${certificateId}`;
+export const provisioningTemplateKey = (templateName: string): string => `provisioningTemplate#${templateName}`;
+export const roleAliasKey = (roleAlias: string): string => `roleAlias#${roleAlias}`;
+export const shadowKey = (thingName: string, shadowName?: string): string => `shadow#${thingName}#${shadowName ?? CLASSIC_SHADOW_NAME}`;
+
+/** The name part of a classic shadow's key: `$` is not allowed in shadow names, so no named shadow collides. */
+export const CLASSIC_SHADOW_NAME = '$classic';
+
+/** A policy target, region-neutral: `cert/<id>` or `thinggroup/<name>`. */
+export const certTarget = (certificateId: string): string => `cert/${certificateId}`;
+export const thingGroupTarget = (thingGroupName: string): string => `thinggroup/${thingGroupName}`;
+
+/** The parts of a region-neutral policy target, or undefined when it is neither form. */
+export function parseTarget(target: string): { readonly type: 'cert' | 'thinggroup'; readonly name: string } | undefined {
+  const m = /^(cert|thinggroup)\/(.+)$/.exec(target);
+  return m ? { type: m[1] as 'cert' | 'thinggroup', name: m[2] } : undefined;
+}
+
+const single = (k: string): ItemKeys => ({ pk: k, sk: k });
+
+/** No `ref` to its CA: deleting a CA certificate in IoT leaves the certificates it issued registered. */
+export const certKeys = (certificateId: string): ItemKeys => single(certKey(certificateId));
+export const caCertKeys = (certificateId: string): ItemKeys => single(caCertKey(certificateId));
+export const policyKeys = (policyName: string): ItemKeys => single(policyKey(policyName));
+export const provisioningTemplateKeys = (templateName: string): ItemKeys => single(provisioningTemplateKey(templateName));
+export const roleAliasKeys = (roleAlias: string): ItemKeys => single(roleAliasKey(roleAlias));
+
+/** A policy attachment lives in its policy's partition and is found from its target (`ref`) too. */
+export function policyTargetKeys(policyName: string, target: string): ItemKeys {
+  const parsed = parseTarget(target);
+  const ref = parsed?.type === 'cert' ? certKey(parsed.name) : parsed?.type === 'thinggroup' ? thingGroupKey(parsed.name) : undefined;
+  return { pk: policyKey(policyName), sk: policyTargetKey(policyName, target), ...(ref ? { ref } : {}) };
+}
+export function principalKeys(thingName: string, certificateId: string): ItemKeys {
+  return { pk: thingKey(thingName), sk: principalKey(thingName, certificateId), ref: certKey(certificateId) };
+}
+export function shadowKeys(thingName: string, shadowName?: string): ItemKeys {
+  return { pk: thingKey(thingName), sk: shadowKey(thingName, shadowName) };
+}
+
 export interface ParsedKey {
   readonly kind: EntityKind;
   /** Name parts after the kind, e.g. ['group', 'thing'] for a membership. */
@@ -41,9 +85,12 @@ const ARITY: Record<EntityKind, number> = {
   thingGroup: 1,
   member: 2,
   cert: 1,
+  caCert: 1,
   policy: 1,
   policyTarget: 2,
   principal: 2,
+  provisioningTemplate: 1,
+  roleAlias: 1,
   shadow: 2,
 };
 

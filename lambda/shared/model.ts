@@ -12,26 +12,28 @@
  * | thing group     | `thingGroup#<name>`        | = sk                  | -                   |
  * | membership      | `member#<group>#<thing>`   | `thingGroup#<group>`  | `thing#<thing>`     |
  * | certificate     | `cert#<id>`                | = sk                  | -                   |
+ * | CA certificate  | `caCert#<id>`              | = sk                  | -                   |
  * | policy          | `policy#<name>`            | = sk                  | -                   |
  * | policy target   | `policyTarget#<p>#<tgt>`   | `policy#<p>`          | target's key        |
  * | thing principal | `principal#<thing>#<cert>` | `thing#<thing>`       | `cert#<cert>`       |
+ * | prov. template  | `provisioningTemplate#<n>` | = sk                  | -                   |
+ * | role alias      | `roleAlias#<alias>`        | = sk                  | -                   |
  * | shadow          | `shadow#<thing>#<name>`    | `thing#<thing>`       | -                   |
+ *
+ * A policy target `<tgt>` is `cert/<certificateId>` or `thinggroup/<groupName>` (region-neutral: replay
+ * builds the target region's ARN). A classic shadow's `<name>` is CLASSIC_SHADOW_NAME (`$classic`, which no
+ * named shadow can be called).
  *
  * Deleting an entity tombstones its dependents: items in its own partition (strongly consistent query on
  * `pk`) and items whose `ref` is its key (query on `byRef`). New kinds slot in by choosing `pk` and `ref`.
  */
+import { RECONCILED_KINDS } from '../contract';
 
-export const ENTITY_KINDS = [
-  'thing',
-  'thingType',
-  'thingGroup',
-  'member',
-  'cert',
-  'policy',
-  'policyTarget',
-  'principal',
-  'shadow',
-] as const;
+/**
+ * Every entity kind the journal holds. The reconciler covers them all, so the list is the contract's
+ * RECONCILED_KINDS (constructs read it too); shadows are reconciled only when replicated.
+ */
+export const ENTITY_KINDS = RECONCILED_KINDS;
 export type EntityKind = (typeof ENTITY_KINDS)[number];
 
 // Entity states are always built by entity-state.ts, in one canonical form, so equal states hash equally.
@@ -65,7 +67,101 @@ export interface MembershipState {
   readonly thingName: string;
 }
 
-export type EntityState = ThingState | ThingTypeState | ThingGroupState | MembershipState;
+/**
+ * A device certificate. Its id is the SHA-256 fingerprint of the certificate, so it is the same in every
+ * region. `certificatePem` is the public certificate (never key material), which replay registers in the
+ * target region; it is never logged, put in a metric, a dead letter or a workflow's input.
+ */
+export interface CertificateState {
+  readonly certificateId: string;
+  readonly certificatePem: string;
+  /** ACTIVE, INACTIVE, REVOKED (or another IoT status, replayed as INACTIVE: see replay). */
+  readonly status: string;
+  /** The issuing CA's certificate id when the CA is registered in the source region. */
+  readonly caCertificateId?: string;
+}
+
+/** A CA certificate; replay registers it in SNI_ONLY (multi-account) mode, which needs no verification certificate. */
+export interface CaCertificateState {
+  readonly certificateId: string;
+  readonly certificatePem: string;
+  /** ACTIVE or INACTIVE. */
+  readonly status: string;
+  /** ENABLE or DISABLE (just-in-time registration of the certificates it issues). */
+  readonly autoRegistration: string;
+}
+
+/**
+ * A policy with its version history (IoT keeps at most five versions). Documents are canonical JSON with the
+ * ARNs of their own region and account made region-neutral (see identity-state.ts), so the same policy hashes
+ * equally in both regions; replay writes them back with the target's region and account.
+ */
+export interface PolicyState {
+  readonly policyName: string;
+  /** Documents of the versions, in the order IoT created them (ascending version id). */
+  readonly documents: readonly string[];
+  /** Index of the default version in `documents`. */
+  readonly defaultIndex: number;
+}
+
+/** A policy attached to a certificate or a thing group. */
+export interface PolicyTargetState {
+  readonly policyName: string;
+  /** `cert/<certificateId>` or `thinggroup/<groupName>`. */
+  readonly target: string;
+}
+
+/** A certificate attached to a thing as its principal. */
+export interface PrincipalState {
+  readonly thingName: string;
+  readonly certificateId: string;
+}
+
+export interface PreProvisioningHookState {
+  /** The hook Lambda's ARN, region-neutral. */
+  readonly targetArn: string;
+  readonly payloadVersion?: string;
+}
+
+/** A fleet-provisioning (or JITP) template: its default version's body and settings. */
+export interface ProvisioningTemplateState {
+  readonly templateName: string;
+  readonly description?: string;
+  /** Canonical JSON of the default version's body (ARNs region-neutral). */
+  readonly templateBody: string;
+  readonly enabled: boolean;
+  /** IAM role ARN (IAM is global: no region to rewrite). */
+  readonly provisioningRoleArn: string;
+  readonly preProvisioningHook?: PreProvisioningHookState;
+  /** FLEET_PROVISIONING or JITP. */
+  readonly type?: string;
+}
+
+export interface RoleAliasState {
+  readonly roleAlias: string;
+  readonly roleArn: string;
+  readonly credentialDurationSeconds: number;
+}
+
+/** A classic (`shadowName` absent) or named shadow's desired and reported state. */
+export interface ShadowState {
+  readonly thingName: string;
+  readonly shadowName?: string;
+  readonly desired?: Readonly<Record<string, unknown>>;
+  readonly reported?: Readonly<Record<string, unknown>>;
+}
+
+export type IdentityState =
+  | CertificateState
+  | CaCertificateState
+  | PolicyState
+  | PolicyTargetState
+  | PrincipalState
+  | ProvisioningTemplateState
+  | RoleAliasState
+  | ShadowState;
+
+export type EntityState = ThingState | ThingTypeState | ThingGroupState | MembershipState | IdentityState;
 
 /** A journal item as stored (DynamoDB document form). */
 export interface JournalItem {

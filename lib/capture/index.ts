@@ -1,2 +1,2 @@
 export { RegistryCapture } from './registry-capture';
-export type { RegistryCaptureOptions, RegistryCaptureProps } from './registry-capture-props';
+export { ManagementEventsTrail, type RegistryCaptureOptions, type RegistryCaptureProps } from './registry-capture-props';

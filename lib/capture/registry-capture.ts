@@ -1,20 +1,28 @@
-import { Annotations, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Annotations, Duration, Lazy, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as cloudtrail from 'aws-cdk-lib/aws-cloudtrail';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as iot from 'aws-cdk-lib/aws-iot';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
-import type { RegistryCaptureProps } from './registry-capture-props';
+import { ManagementEventsTrail, type RegistryCaptureProps } from './registry-capture-props';
 import {
+  CLOUDTRAIL_DETAIL_TYPE,
+  CLOUDTRAIL_EVENT_SOURCE,
   DEFAULT_METRICS_NAMESPACE,
   DEFAULT_TOMBSTONE_TTL_SECONDS,
   HANDLER_ENV,
+  IDENTITY_EVENT_NAMES,
   METRIC_NAMES,
   REGISTRY_EVENT_TOPICS,
   REGISTRY_EVENT_TYPES,
+  SHADOW_TOPICS,
 } from '../../lambda/contract';
 import { acknowledgeCustomResourceProvider, acknowledgeFinding, acknowledgeWildcardResource } from '../private/acknowledge';
 import { HandlerFunction } from '../private/handler-function';
@@ -29,17 +37,30 @@ const MAX_QUEUE_RETENTION = Duration.days(14);
 /** Age of the oldest capture queue message that means capture is failing or behind. */
 const CAPTURE_QUEUE_AGE_ALARM_SECONDS = 300;
 const MAX_RECEIVE_COUNT = 5;
+/** How long the created trail's log files are kept: capture reads the events from EventBridge, not from them. */
+const TRAIL_LOG_RETENTION = Duration.days(90);
+/** EventBridge's most patient retry policy: an event the queue refuses for a day goes to the dead-letter queue. */
+const EVENT_RETRY_ATTEMPTS = 185;
+const EVENT_MAX_AGE = Duration.hours(24);
 
 /**
- * Capture: turns this region's registry events into journal items.
+ * Capture: turns this region's registry events, device-identity API calls and (opt-in) shadow changes into
+ * journal items.
  *
  * One IoT topic rule per registry event family (`SELECT *, topic() AS topic FROM '$aws/events/...'`)
- * sends events to an encrypted SQS queue; the capture function drains it in batches of up to ten,
- * reporting partial failures. A message that fails five times moves to the dead-letter queue, as do
- * messages a rule could not deliver (its error action) and events the handler finds malformed.
+ * sends events to an encrypted SQS queue; an EventBridge rule sends the CloudTrail management events of
+ * the IoT calls that change device identities (certificates, CA certificates, policies, attachments,
+ * principals, provisioning templates, role aliases) to the same queue; with `replicateShadows`, topic rules
+ * on the shadow topics do too. The capture function drains it in batches of up to ten, reporting partial
+ * failures. A message that fails five times moves to the dead-letter queue, as do messages a rule could not
+ * deliver (its error action, EventBridge's dead-letter queue) and events the handler finds malformed.
+ *
+ * CloudTrail names the caller of every call, so the calls of the pipeline's own roles are recognised
+ * exactly: give those roles to `recogniseOwnWrites` (IotRegistryReplication does it for its replay and
+ * reconciler).
  */
 export class RegistryCapture extends Construct {
-  /** The queue the topic rules send registry events to. */
+  /** The queue the topic rules send registry events (and shadow messages) to, and the EventBridge rule CloudTrail events. */
   readonly queue: sqs.Queue;
   /** Events that could not be delivered, journaled or interpreted. */
   readonly deadLetterQueue: sqs.Queue;
@@ -49,6 +70,16 @@ export class RegistryCapture extends Construct {
   readonly ruleRole: iam.Role;
   /** One IoT topic rule per registry event family (things, thing types, type associations, groups, memberships, hierarchy). */
   readonly rules: iot.CfnTopicRule[];
+  /** The EventBridge rule sending this region's device-identity CloudTrail events to the queue. */
+  readonly identityEventsRule: events.Rule;
+  /** The trail recording this region's management events, when `managementEventsTrail` is CREATE. */
+  readonly trail?: cloudtrail.Trail;
+  /** Where the created trail delivers its log files, when `managementEventsTrail` is CREATE. */
+  readonly trailBucket?: s3.Bucket;
+  /** One IoT topic rule per shadow topic (classic and named; updates and deletes), when `replicateShadows` is true. */
+  readonly shadowRules: iot.CfnTopicRule[];
+  /** Whether shadows are captured. */
+  readonly replicatesShadows: boolean;
   /** Fires when anything reaches the dead-letter queue. */
   readonly deadLetterAlarm: cloudwatch.Alarm;
   /**
@@ -59,8 +90,11 @@ export class RegistryCapture extends Construct {
   /** CloudWatch namespace of the capture handler's metrics. */
   readonly metricsNamespace: string;
 
+  private readonly ownRoles: iam.IRole[] = [];
+
   constructor(scope: Construct, id: string, props: RegistryCaptureProps) {
     super(scope, id);
+    this.replicatesShadows = props.replicateShadows ?? false;
     const tombstoneTtl = props.tombstoneTtl ?? Duration.seconds(DEFAULT_TOMBSTONE_TTL_SECONDS);
     checkDuration(this, 'tombstoneTtl', tombstoneTtl, Duration.days(1));
     if (!tombstoneTtl.isUnresolved() && tombstoneTtl.toSeconds() < MAX_QUEUE_RETENTION.toSeconds()) {
@@ -93,7 +127,7 @@ export class RegistryCapture extends Construct {
 
     const handler = new HandlerFunction(this, 'Capture', {
       handler: 'capture',
-      description: 'Journals this region\'s IoT registry events (cdk-iot-dr)',
+      description: 'Journals this region\'s IoT registry events, device-identity changes and shadows (cdk-iot-dr)',
       timeout: CAPTURE_TIMEOUT,
       logRetention: props.logRetention,
       logEncryptionKey: props.logEncryptionKey,
@@ -103,6 +137,11 @@ export class RegistryCapture extends Construct {
         [HANDLER_ENV.deadLetterQueueUrl]: this.deadLetterQueue.queueUrl,
         [HANDLER_ENV.tombstoneTtlSeconds]: String(tombstoneTtl.toSeconds()),
         [HANDLER_ENV.metricsNamespace]: this.metricsNamespace,
+        [HANDLER_ENV.accountId]: Stack.of(this).account,
+        // Lazy: the pipeline's replay and reconciler roles are created after capture (recogniseOwnWrites).
+        [HANDLER_ENV.ownRoleArns]: Lazy.string({ produce: () => this.ownRoles.map((r) => r.roleArn).join(',') }),
+        [HANDLER_ENV.shadowsEnabled]: String(this.replicatesShadows),
+        [HANDLER_ENV.maxReceiveCount]: String(MAX_RECEIVE_COUNT),
       },
     });
     this.function = handler.function;
@@ -130,6 +169,54 @@ export class RegistryCapture extends Construct {
     props.queueEncryptionKey?.grant(this.ruleRole, 'kms:GenerateDataKey', 'kms:Decrypt');
 
     this.rules = Object.entries(REGISTRY_EVENT_TOPICS).map(([family, topic]) => this.topicRule(family, topic));
+    this.shadowRules = this.replicatesShadows
+      ? Object.entries(SHADOW_TOPICS).map(([name, topic]) =>
+          this.topicRule(`shadow${name[0].toUpperCase()}${name.slice(1)}`, topic, `capture ${name} shadow messages for replication`),
+        )
+      : [];
+
+    const trail = props.managementEventsTrail ?? ManagementEventsTrail.CREATE;
+    if (trail === ManagementEventsTrail.CREATE) {
+      this.trailBucket = this.createTrailBucket();
+      this.trail = new cloudtrail.Trail(this, 'Trail', {
+        bucket: this.trailBucket,
+        isMultiRegionTrail: false,
+        includeGlobalServiceEvents: false,
+        managementEvents: cloudtrail.ReadWriteType.WRITE_ONLY,
+        enableFileValidation: true,
+      });
+    }
+    this.node.addValidation({
+      validate: () => {
+        if (this.ownRoles.length === 0) {
+          Annotations.of(this).addWarningV2(
+            'cdk-iot-dr:noOwnWriters',
+            "capture recognises no role's IoT calls as the pipeline's own: replay's device-identity writes would come back " +
+              'from CloudTrail as local changes. Call recogniseOwnWrites() with the replay roles (IotRegistryReplication does).',
+          );
+        }
+        return [];
+      },
+    });
+    this.identityEventsRule = new events.Rule(this, 'IdentityEventsRule', {
+      description: 'cdk-iot-dr: capture device-identity changes (CloudTrail management events of IoT) for replication',
+      eventPattern: {
+        source: [CLOUDTRAIL_EVENT_SOURCE],
+        detailType: [CLOUDTRAIL_DETAIL_TYPE],
+        detail: {
+          eventSource: ['iot.amazonaws.com'],
+          eventName: [...IDENTITY_EVENT_NAMES],
+          errorCode: [{ exists: false }],
+        },
+      },
+      targets: [
+        new targets.SqsQueue(this.queue, {
+          deadLetterQueue: this.deadLetterQueue,
+          retryAttempts: EVENT_RETRY_ATTEMPTS,
+          maxEventAge: EVENT_MAX_AGE,
+        }),
+      ],
+    });
 
     if (props.enableRegistryEvents ?? true) {
       this.enableRegistryEvents();
@@ -151,6 +238,17 @@ export class RegistryCapture extends Construct {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
+  }
+
+  /**
+   * Recognises the IoT calls of `roles` as the pipeline's own writes (echoes), never journaled: replay's
+   * functions, its parking consumer, the reconciler. Their CloudTrail events name the role, so the match is
+   * exact. May be called after construction (the roles usually are created after capture).
+   */
+  recogniseOwnWrites(...roles: iam.IRole[]): void {
+    for (const role of roles) {
+      if (!this.ownRoles.includes(role)) this.ownRoles.push(role);
+    }
   }
 
   /** Age of the oldest registry event in the capture queue, in seconds (maximum over a minute). */
@@ -178,10 +276,10 @@ export class RegistryCapture extends Construct {
   }
 
   /** `SELECT *, topic() AS topic FROM '<topic>'` into the queue; what the queue refuses into the dead-letter queue. */
-  private topicRule(family: string, topic: string): iot.CfnTopicRule {
+  private topicRule(family: string, topic: string, description = `capture ${family} registry events for replication`): iot.CfnTopicRule {
     return new iot.CfnTopicRule(this, `${family[0].toUpperCase()}${family.slice(1)}EventsRule`, {
       topicRulePayload: {
-        description: `cdk-iot-dr: capture ${family} registry events for replication`,
+        description: `cdk-iot-dr: ${description}`,
         sql: `SELECT *, topic() AS topic FROM '${topic}'`,
         awsIotSqlVersion: '2016-03-23',
         ruleDisabled: false,
@@ -208,6 +306,55 @@ export class RegistryCapture extends Construct {
     acknowledgeWildcardResource(role, things, 'Capture reads any thing named by a registry event; thing names are not known at deploy time.');
     acknowledgeWildcardResource(role, groups, 'Capture reads any thing group named by a registry event; group names are not known at deploy time.');
     acknowledgeWildcardResource(role, types, 'Capture reads any thing type named by a registry event; type names are not known at deploy time.');
+
+    // After a CloudTrail event capture reads the entity's whole state (identity-adapter.ts), and on a tie again.
+    const certs = iotResourceArn(this, 'cert');
+    const caCerts = iotResourceArn(this, 'cacert');
+    const policies = iotResourceArn(this, 'policy');
+    const templates = iotResourceArn(this, 'provisioningtemplate');
+    const aliases = iotResourceArn(this, 'rolealias');
+    const read = (actions: string[], resources: string[]) => role.addToPrincipalPolicy(new iam.PolicyStatement({ actions, resources }));
+    read(['iot:DescribeCertificate'], [certs]);
+    read(['iot:DescribeCACertificate'], [caCerts]);
+    read(['iot:GetPolicy', 'iot:GetPolicyVersion', 'iot:ListPolicyVersions'], [policies]);
+    // A policy's attachments are listed per target: certificates and thing groups.
+    read(['iot:ListAttachedPolicies'], [certs, groups]);
+    read(['iot:ListThingPrincipals'], [things]);
+    read(['iot:DescribeProvisioningTemplate', 'iot:DescribeProvisioningTemplateVersion'], [templates]);
+    read(['iot:DescribeRoleAlias'], [aliases]);
+    if (this.replicatesShadows) read(['iot:GetThingShadow'], [things]);
+    for (const [arn, what] of [
+      [certs, 'certificate'],
+      [caCerts, 'CA certificate'],
+      [policies, 'policy'],
+      [templates, 'provisioning template'],
+      [aliases, 'role alias'],
+    ] as const) {
+      acknowledgeWildcardResource(role, arn, `Capture reads any ${what} a CloudTrail event names; names and ids are not known at deploy time.`);
+    }
+  }
+
+  /**
+   * The created trail's bucket: encrypted, TLS only, no public access, its server access logs in a bucket of
+   * their own, log files expiring after TRAIL_LOG_RETENTION. Both kept when the stack is deleted (audit records).
+   */
+  private createTrailBucket(): s3.Bucket {
+    const accessLogs = new s3.Bucket(this, 'TrailAccessLogs', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      lifecycleRules: [{ expiration: TRAIL_LOG_RETENTION }],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    acknowledgeFinding(accessLogs, 'AwsSolutions-S1', 'This bucket holds the trail bucket\'s server access logs; logging it would recurse.');
+    return new s3.Bucket(this, 'TrailBucket', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      serverAccessLogsBucket: accessLogs,
+      lifecycleRules: [{ expiration: TRAIL_LOG_RETENTION }],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
   }
 
   private enableRegistryEvents(): void {

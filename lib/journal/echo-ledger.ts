@@ -29,6 +29,12 @@ export interface IEchoLedger extends IConstruct {
    * it, or update it when replay recorded since.
    */
   grantCheckAndClear(grantee: iam.IGrantable): iam.Grant;
+
+  /**
+   * Lets `grantee` pace its IoT calls with the region's shared rate limiter, as replay, parking and the
+   * reconciler do: update the limiter's window items (`rate#` keys) only.
+   */
+  grantRateLimit(grantee: iam.IGrantable): iam.Grant;
 }
 
 export interface EchoLedgerProps {

@@ -2,7 +2,7 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { grantEchoCheckAndClear, grantEchoRecord, grantJournalCaptureWrite, grantJournalReadItems, grantJournalStreamRead } from './journal-grants';
+import { grantEchoCheckAndClear, grantEchoRateLimit, grantEchoRecord, grantJournalCaptureWrite, grantJournalReadItems, grantJournalStreamRead } from './journal-grants';
 import type { IEchoLedger } from './echo-ledger';
 import type { IReplicationJournal, JournalReadOptions } from './replication-journal';
 
@@ -50,5 +50,9 @@ export abstract class EchoLedgerBase extends Construct implements IEchoLedger {
 
   grantCheckAndClear(grantee: iam.IGrantable): iam.Grant {
     return grantEchoCheckAndClear(this, grantee);
+  }
+
+  grantRateLimit(grantee: iam.IGrantable): iam.Grant {
+    return grantEchoRateLimit(this, grantee);
   }
 }

@@ -1,6 +1,7 @@
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { IEchoLedger } from './echo-ledger';
 import type { IReplicationJournal, JournalReadOptions } from './replication-journal';
+import { RATE_LIMIT_KEY_PREFIX } from '../../lambda/contract';
 
 /**
  * The IAM each consumer of the journal and the echo ledger needs, written once for the owned table and
@@ -57,4 +58,18 @@ export function grantEchoCheckAndClear(ledger: IEchoLedger, grantee: iam.IGranta
     'decrypt',
     grantee,
   );
+}
+
+/**
+ * The shared IoT rate limiter (lambda/shared/rate-limiter.ts): one conditional UpdateItem per paced call on
+ * its window items, and only on those (`rate#` keys).
+ */
+export function grantEchoRateLimit(ledger: IEchoLedger, grantee: iam.IGrantable): iam.Grant {
+  const grant = iam.Grant.addToPrincipal({
+    grantee,
+    actions: ['dynamodb:UpdateItem'],
+    resourceArns: [ledger.tableArn],
+    conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${RATE_LIMIT_KEY_PREFIX}*`] } },
+  });
+  return withKey(grant, ledger.encryptionKey, 'encryptDecrypt', grantee);
 }

@@ -1,6 +1,7 @@
 import { Duration, Token } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 import { isRegionOrToken, regionHint } from './regions';
+import { DEFAULT_IOT_QUOTAS } from '../../lambda/contract';
 
 /** An error a user can hit at synth time: names the construct path, then what to change. */
 export function propError(scope: IConstruct, message: string): Error {
@@ -49,4 +50,20 @@ export function checkMetricsNamespace(scope: IConstruct, prop: string, namespace
       `${prop} must be 1 to 255 printable ASCII characters, not starting with 'AWS/' or ':', got '${namespace}'`,
     );
   }
+}
+
+/**
+ * Raised IoT quotas (`iotQuotas`): every API must be one the shared rate limiter paces (DEFAULT_IOT_QUOTAS)
+ * with a positive TPS. Returns the quotas for chaining.
+ */
+export function checkIotQuotas(scope: IConstruct, quotas: { readonly [api: string]: number }): Readonly<Record<string, number>> {
+  for (const [api, tps] of Object.entries(quotas)) {
+    if (!(api in DEFAULT_IOT_QUOTAS)) {
+      throw propError(scope, `iotQuotas: '${api}' is not an IoT API the pipeline paces; use one of ${Object.keys(DEFAULT_IOT_QUOTAS).join(', ')}`);
+    }
+    if (!(typeof tps === 'number' && Number.isFinite(tps) && tps > 0)) {
+      throw propError(scope, `iotQuotas: ${api} must be a positive number of calls per second, got ${tps}`);
+    }
+  }
+  return quotas;
 }

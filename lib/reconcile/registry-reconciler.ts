@@ -11,19 +11,20 @@ import {
   DEFAULT_METRICS_NAMESPACE,
   DEFAULT_RECONCILE_GRACE_SECONDS,
   DEFAULT_RECONCILE_PAGE_SIZE,
-  DEFAULT_RECONCILE_QUOTAS,
   DRIFT_METRICS,
   HANDLER_ENV,
+  RATE_LIMIT_ENV,
   RECONCILE_ENV,
+  reconciledKinds,
 } from '../../lambda/contract';
 import type { IEchoLedger, IReplicationJournal } from '../journal';
 import type { PipelineStageOptions } from '../pipeline-stage-options';
 import { acknowledgeWildcardResource } from '../private/acknowledge';
 import { DEFAULT_LOG_RETENTION, HandlerFunction } from '../private/handler-function';
 import { logAndTrace } from '../private/state-machine-logging';
-import { iotResourceArn } from '../private/iot';
+import { type IotRegistryResource, iotResourceArn } from '../private/iot';
 import { wildcardOnlyPolicy } from '../private/service-policies';
-import { propError } from '../private/validate';
+import { checkIotQuotas, propError } from '../private/validate';
 import { REPLAY_KINDS } from '../replay/replay-kinds';
 
 /** Settings of a RegistryReconciler (what `IotRegistryReplication`'s `reconciler` takes). */
@@ -40,8 +41,8 @@ export interface RegistryReconcilerOptions extends PipelineStageOptions {
    */
   readonly gracePeriod?: Duration;
   /**
-   * Item processors running at once (the Distributed Map's MaxConcurrency). Each paces its IoT calls to its
-   * share of the quotas, so more processors are not faster on one API, only across APIs.
+   * Item processors running at once (the Distributed Map's MaxConcurrency). Their IoT calls share the
+   * region's rate limiter with replay, so more processors are not faster on one API, only across APIs.
    * @default 4
    */
   readonly maxConcurrency?: number;
@@ -56,14 +57,22 @@ export interface RegistryReconcilerOptions extends PipelineStageOptions {
    */
   readonly pageSize?: number;
   /**
-   * This account's IoT TPS quotas per API name (e.g. `{ CreateThing: 100 }`) where they differ from the
-   * defaults (ListThings 10, DescribeThing 350, CreateThing 100, CreateThingGroup 25, CreateThingType 15, ...).
-   * @default - the AWS default quotas
+   * This account's IoT TPS quotas per API name (e.g. `{ RegisterCertificateWithoutCA: 50 }`) where they were
+   * raised above the defaults (ListThings 10, DescribeCertificate 10, RegisterCertificateWithoutCA 10,
+   * AttachPolicy 15, CreateThing 100, ...). The reconciler paces its calls to them; give replay the same
+   * values, since both share the region's rate limiter.
+   * @default - the AWS default quotas of the region
    */
   readonly iotQuotas?: { [api: string]: number };
 }
 
 export interface RegistryReconcilerProps extends RegistryReconcilerOptions {
+  /**
+   * Whether device shadows are replicated: the reconciler then compares them too (one
+   * ListNamedShadowsForThing per thing and pass).
+   * @default false
+   */
+  readonly replicateShadows?: boolean;
   /** This region's journal (the global table or its replica). */
   readonly journal: IReplicationJournal;
   /** This region's echo ledger: known states (`known#<key>`) and drift markers (`drift#<key>`). */
@@ -110,11 +119,8 @@ export class RegistryReconciler extends Construct {
       if (!Number.isInteger(value) || value < 1 || value > max) throw propError(this, `${name} must be a whole number from 1 to ${max}, got ${value}`);
     }
     if (grace.toSeconds() < 1) throw propError(this, `gracePeriod must be at least one second, got ${grace.toHumanString()}`);
-    for (const [api, tps] of Object.entries(props.iotQuotas ?? {})) {
-      if (!(api in DEFAULT_RECONCILE_QUOTAS) || !(tps > 0)) {
-        throw propError(this, `iotQuotas: '${api}' must be one of ${Object.keys(DEFAULT_RECONCILE_QUOTAS).join(', ')} with a positive TPS, got ${tps}`);
-      }
-    }
+    checkIotQuotas(this, props.iotQuotas ?? {});
+    const kinds = reconciledKinds(props.replicateShadows ?? false);
 
     const handler = new HandlerFunction(this, 'Reconcile', {
       handler: 'reconcileItem',
@@ -126,17 +132,19 @@ export class RegistryReconciler extends Construct {
         [HANDLER_ENV.journalTableName]: props.journal.tableName,
         [HANDLER_ENV.echoLedgerTableName]: props.echoLedger.tableName,
         [HANDLER_ENV.metricsNamespace]: namespace,
+        [HANDLER_ENV.accountId]: Stack.of(this).account,
+        [HANDLER_ENV.shadowsEnabled]: String(props.replicateShadows ?? false),
         [RECONCILE_ENV.graceSeconds]: String(grace.toSeconds()),
         [RECONCILE_ENV.concurrency]: String(maxConcurrency),
         [RECONCILE_ENV.pageSize]: String(pageSize),
-        [RECONCILE_ENV.quotas]: JSON.stringify(props.iotQuotas ?? {}),
+        [RATE_LIMIT_ENV.iotQuotas]: JSON.stringify(props.iotQuotas ?? {}),
       },
     });
     this.function = handler.function;
     this.grant(handler.role, props);
 
     const items = [
-      ...['thing', 'thingType', 'thingGroup', 'member'].map((kind) => ({ item: { source: 'registry', kind } })),
+      ...kinds.map((kind) => ({ item: { source: 'registry', kind } })),
       ...Array.from({ length: segments }, (_, segment) => ({ item: { source: 'journal', segment, totalSegments: segments } })),
     ];
     const page = new tasks.LambdaInvoke(this, 'ReconcilePage', {
@@ -242,15 +250,24 @@ export class RegistryReconciler extends Construct {
   /** Exactly the calls the handler makes: its reads and the replays it runs. */
   private grant(role: iam.IRole, props: RegistryReconcilerProps): void {
     const byResource = new Map<string, Set<string>>();
-    const add = (resource: 'thing' | 'thinggroup' | 'thingtype', ...actions: string[]): void => {
+    const add = (resource: IotRegistryResource, ...actions: string[]): void => {
       const set = byResource.get(resource) ?? new Set<string>();
       actions.forEach((a) => set.add(a));
       byResource.set(resource, set);
     };
-    for (const kind of REPLAY_KINDS) for (const p of kind.permissions) add(p.resource, ...p.actions);
-    add('thing', 'iot:DescribeThing');
-    add('thinggroup', 'iot:DescribeThingGroup', 'iot:ListThingsInThingGroup');
+    // The replays it runs: every kind's, the shadow replay's only when shadows are replicated.
+    const replayed = REPLAY_KINDS.filter((k) => props.replicateShadows || !k.keyPattern.startsWith('shadow#'));
+    for (const kind of replayed) for (const p of kind.permissions) add(p.resource, ...p.actions);
+    add('thing', 'iot:DescribeThing', 'iot:ListThingPrincipals');
+    add('thinggroup', 'iot:DescribeThingGroup', 'iot:ListThingsInThingGroup', 'iot:ListAttachedPolicies');
     add('thingtype', 'iot:DescribeThingType');
+    // Device identities: the describes of identity-adapter.ts, and the per-policy target listing.
+    add('cert', 'iot:DescribeCertificate', 'iot:ListAttachedPolicies');
+    add('cacert', 'iot:DescribeCACertificate');
+    add('policy', 'iot:GetPolicy', 'iot:GetPolicyVersion', 'iot:ListPolicyVersions', 'iot:ListTargetsForPolicy');
+    add('rolealias', 'iot:DescribeRoleAlias');
+    add('provisioningtemplate', 'iot:DescribeProvisioningTemplate', 'iot:DescribeProvisioningTemplateVersion');
+    if (props.replicateShadows) add('thing', 'iot:GetThingShadow', 'iot:ListNamedShadowsForThing');
     for (const [resource, actions] of byResource) {
       const arn = iotResourceArn(this, resource as 'thing');
       role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: [...actions].sort(), resources: [arn] }));
@@ -260,8 +277,17 @@ export class RegistryReconciler extends Construct {
       this,
       'ListPolicy',
       role,
-      ['iot:ListThingGroups', 'iot:ListThingTypes', 'iot:ListThings'],
-      'iot:ListThings, iot:ListThingTypes and iot:ListThingGroups support no resource-level permissions.',
+      [
+        'iot:ListCACertificates',
+        'iot:ListCertificates',
+        'iot:ListPolicies',
+        'iot:ListProvisioningTemplates',
+        'iot:ListRoleAliases',
+        'iot:ListThingGroups',
+        'iot:ListThingTypes',
+        'iot:ListThings',
+      ],
+      'The IoT list actions the reconciler pages through (things, types, groups, certificates, CA certificates, policies, provisioning templates, role aliases) support no resource-level permissions.',
     );
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
@@ -275,6 +301,8 @@ export class RegistryReconciler extends Construct {
         resources: [props.echoLedger.tableArn],
       }),
     );
+    // Within the UpdateItem above already; stated on its own so the rate limiter's need stays if that one narrows.
+    props.echoLedger.grantRateLimit(role);
     props.journal.encryptionKey?.grantEncryptDecrypt(role);
     props.echoLedger.encryptionKey?.grantEncryptDecrypt(role);
   }

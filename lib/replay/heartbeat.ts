@@ -5,6 +5,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type { Construct } from 'constructs';
 import type { ReplaySettings } from './registry-replay-props';
+import { replayBundleEnvironment } from './replay-functions';
 import { HANDLER_ENV, HEARTBEAT_KEY_PREFIX } from '../../lambda/contract';
 import type { IEchoLedger } from '../journal/echo-ledger';
 import type { IReplicationJournal } from '../journal/replication-journal';
@@ -54,7 +55,7 @@ export function createHeartbeatWriter(scope: Construct, wiring: HeartbeatWiring)
 /**
  * The function recording the arrival of the peer's heartbeats (the replication-lag metric). It calls
  * nothing: its role may write its own logs and traces only. The replay bundle reads the journal and echo
- * ledger names at load, so it gets them, without any permission on either.
+ * ledger names (and the account id) at load, so it gets them, without any permission on either.
  */
 export function createHeartbeatReplayFunction(scope: Construct, wiring: HeartbeatWiring): lambda.Function {
   const { journal, echoLedger, settings } = wiring;
@@ -69,6 +70,7 @@ export function createHeartbeatReplayFunction(scope: Construct, wiring: Heartbea
       [HANDLER_ENV.journalTableName]: journal.tableName,
       [HANDLER_ENV.echoLedgerTableName]: echoLedger.tableName,
       [HANDLER_ENV.metricsNamespace]: settings.metricsNamespace,
+      ...replayBundleEnvironment(scope, settings, Duration.seconds(10)),
     },
   }).function;
 }

@@ -6,7 +6,8 @@ import * as sources from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { ReplaySettings } from './registry-replay-props';
-import { REPLAY_KINDS } from './replay-kinds';
+import { type OtherReplayPermission, replayKinds } from './replay-kinds';
+import { grantOtherPermission, replayBundleEnvironment } from './replay-functions';
 import { HANDLER_ENV, PARKING_ENV } from '../../lambda/contract';
 import type { IEchoLedger } from '../journal/echo-ledger';
 import type { IReplicationJournal } from '../journal/replication-journal';
@@ -62,8 +63,8 @@ export interface ParkingConsumerWiring {
 }
 
 /**
- * The parking queue's consumer: replays parked items of every kind, so its role holds the union of the
- * replay functions' permissions, plus sends to both queues.
+ * The parking queue's consumer: replays parked items of every kind the workflow routes, so its role holds
+ * the union of those replay functions' permissions, plus sends to both queues.
  */
 export function createParkingConsumer(scope: Construct, wiring: ParkingConsumerWiring): lambda.Function {
   const { journal, echoLedger, parkingQueue, deadLetterQueue, settings } = wiring;
@@ -81,10 +82,13 @@ export function createParkingConsumer(scope: Construct, wiring: ParkingConsumerW
       [HANDLER_ENV.deadLetterQueueUrl]: deadLetterQueue.queueUrl,
       [PARKING_ENV.parkingQueueUrl]: parkingQueue.queueUrl,
       [PARKING_ENV.retentionSeconds]: String(settings.parkingRetention.toSeconds()),
+      ...replayBundleEnvironment(scope, settings, parkingFunctionTimeout(settings)),
     },
   });
   const role = handler.role;
-  journal.grantReadItems(role, { query: REPLAY_KINDS.some((k) => k.queriesJournal) });
+  const kinds = replayKinds(settings);
+  journal.grantReadItems(role, { query: kinds.some((k) => k.queriesJournal) });
+  // grantRecord's UpdateItem on the ledger covers the shared rate limiter's `rate#` windows too.
   echoLedger.grantRecord(role);
   // SendMessage only (grantSendMessages adds GetQueueAttributes and GetQueueUrl the handler never calls).
   for (const queue of [parkingQueue, deadLetterQueue]) {
@@ -92,11 +96,17 @@ export function createParkingConsumer(scope: Construct, wiring: ParkingConsumerW
     queue.encryptionMasterKey?.grant(role, 'kms:GenerateDataKey', 'kms:Decrypt');
   }
   const actionsByResource = new Map<IotRegistryResource, Set<string>>();
-  for (const kind of REPLAY_KINDS) {
+  const otherByResource = new Map<OtherReplayPermission['resource'], Set<string>>();
+  for (const kind of kinds) {
     for (const { resource, actions } of kind.permissions) {
       const set = actionsByResource.get(resource) ?? new Set<string>();
       actions.forEach((a) => set.add(a));
       actionsByResource.set(resource, set);
+    }
+    for (const { resource, actions } of kind.otherPermissions ?? []) {
+      const set = otherByResource.get(resource) ?? new Set<string>();
+      actions.forEach((a) => set.add(a));
+      otherByResource.set(resource, set);
     }
   }
   for (const [resource, actions] of actionsByResource) {
@@ -104,6 +114,7 @@ export function createParkingConsumer(scope: Construct, wiring: ParkingConsumerW
     role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: [...actions].sort(), resources: [arn] }));
     acknowledgeWildcardResource(role, arn, `Parked replays recreate whichever ${resource} the other region journaled; names are not known at deploy time.`);
   }
+  for (const [resource, actions] of otherByResource) grantOtherPermission(handler, { resource, actions: [...actions].sort() });
   handler.function.addEventSource(
     new sources.SqsEventSource(parkingQueue, {
       batchSize: PARKING_BATCH_SIZE,

@@ -9,7 +9,7 @@ import type { IEchoLedger } from '../journal/echo-ledger';
 import type { IReplicationJournal } from '../journal/replication-journal';
 import type { PipelineStageOptions } from '../pipeline-stage-options';
 import { DEFAULT_LOG_RETENTION } from '../private/handler-function';
-import { checkDuration, checkInteger, checkMetricsNamespace, propError } from '../private/validate';
+import { checkDuration, checkInteger, checkIotQuotas, checkMetricsNamespace, propError } from '../private/validate';
 
 /** Replay settings: everything but the journal and echo ledger it is wired to. */
 export interface RegistryReplayOptions extends PipelineStageOptions {
@@ -92,6 +92,22 @@ export interface RegistryReplayOptions extends PipelineStageOptions {
    * only while debugging, and prefer a `logEncryptionKey` then
    */
   readonly includeExecutionData?: boolean;
+
+  /**
+   * Whether shadow items (`shadow#...`) are replayed: a `ReplayShadow` route and function in the workflow.
+   * Set it as on capture (`RegistryCaptureOptions.replicateShadows`) in both regions.
+   *
+   * @default false - shadows are device state, often rebuilt by the devices themselves after a failover, and
+   * every shadow change would be a replay here
+   */
+  readonly replicateShadows?: boolean;
+
+  /**
+   * This account's raised AWS IoT TPS quotas, per API name (e.g. `{ RegisterCertificateWithoutCA: 50 }`).
+   * Replay, parking and the reconciler of a region share one rate limiter sized from these quotas.
+   * @default - the AWS default quotas of the region (DEFAULT_IOT_QUOTAS), which are what most accounts have
+   */
+  readonly iotQuotas?: { [api: string]: number };
 }
 
 export interface RegistryReplayProps extends RegistryReplayOptions {
@@ -116,6 +132,8 @@ export interface ReplaySettings {
   readonly workflowLogLevel: sfn.LogLevel;
   readonly includeExecutionData: boolean;
   readonly logEncryptionKey?: kms.IKey;
+  readonly replicateShadows: boolean;
+  readonly iotQuotas: Readonly<Record<string, number>>;
 }
 
 /** Applies the defaults and checks every setting; errors name the construct path, the prop and its range. */
@@ -159,5 +177,7 @@ export function replaySettings(scope: IConstruct, props: RegistryReplayOptions):
     workflowLogLevel: props.workflowLogLevel ?? sfn.LogLevel.ERROR,
     includeExecutionData: props.includeExecutionData ?? false,
     logEncryptionKey: props.logEncryptionKey,
+    replicateShadows: props.replicateShadows ?? false,
+    iotQuotas: checkIotQuotas(scope, props.iotQuotas ?? {}),
   };
 }

@@ -13,7 +13,7 @@ import { createParkingConsumer, createParkingQueue, replayQueueProps } from './p
 import { createReplayPipe } from './pipe';
 import { type RegistryReplayProps, replaySettings } from './registry-replay-props';
 import { createReplayFunction } from './replay-functions';
-import { REPLAY_KINDS } from './replay-kinds';
+import { replayKinds } from './replay-kinds';
 import { createReplayWorkflow } from './workflow';
 import { METRIC_NAMES } from '../../lambda/contract';
 import type { IEchoLedger } from '../journal/echo-ledger';
@@ -54,7 +54,11 @@ export class RegistryReplay extends Construct {
   readonly pipe: pipes.CfnPipe;
   /** The role the pipe assumes. */
   readonly pipeRole: iam.Role;
-  /** Replay functions by state name (`ReplayThing`, `ReplayThingType`, `ReplayThingGroup`, `ReplayMembership`). */
+  /**
+   * Replay functions by state name (`ReplayThing`, `ReplayThingType`, `ReplayThingGroup`, `ReplayMembership`,
+   * `ReplayCertificate`, `ReplayCaCertificate`, `ReplayPolicy`, `ReplayPolicyTarget`, `ReplayPrincipal`,
+   * `ReplayProvisioningTemplate`, `ReplayRoleAlias`, and `ReplayShadow` when shadows are replicated).
+   */
   readonly functions: { [stateName: string]: lambda.Function };
   /** Fires when anything reaches the dead-letter queue. */
   readonly deadLetterAlarm: cloudwatch.Alarm;
@@ -99,7 +103,7 @@ export class RegistryReplay extends Construct {
     this.parkingQueue = createParkingQueue(this, settings, props.queueEncryptionKey, this.deadLetterQueue);
 
     const functions: { [stateName: string]: lambda.Function } = {};
-    for (const kind of REPLAY_KINDS) {
+    for (const kind of replayKinds(settings)) {
       functions[kind.stateName] = createReplayFunction(this, kind, { journal: props.journal, echoLedger: props.echoLedger, settings });
     }
     this.functions = functions;

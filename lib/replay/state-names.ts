@@ -8,6 +8,15 @@ export const REPLAY_STATE_NAMES = {
   replayThingType: 'ReplayThingType',
   replayThingGroup: 'ReplayThingGroup',
   replayMembership: 'ReplayMembership',
+  replayCertificate: 'ReplayCertificate',
+  replayCaCertificate: 'ReplayCaCertificate',
+  replayPolicy: 'ReplayPolicy',
+  replayPolicyTarget: 'ReplayPolicyTarget',
+  replayPrincipal: 'ReplayPrincipal',
+  replayProvisioningTemplate: 'ReplayProvisioningTemplate',
+  replayRoleAlias: 'ReplayRoleAlias',
+  /** Only when shadows are replicated (`replicateShadows`). */
+  replayShadow: 'ReplayShadow',
   /** Lambda task recording the arrival of the peer's heartbeat (`heartbeat#<region>`): lag metric, no IoT call. */
   replayHeartbeat: 'ReplayHeartbeat',
   /** Ends an iteration whose heartbeat could not be recorded: never parked or dead-lettered (the next one comes in a minute). */

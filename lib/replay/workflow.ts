@@ -5,7 +5,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
 import type { ReplaySettings } from './registry-replay-props';
-import { REPLAY_KINDS } from './replay-kinds';
+import { replayKinds } from './replay-kinds';
 import { DEAD_LETTER_RETRY, DEAD_LETTER_SEND_TIMEOUT, DEPENDENCY_RETRY, EXPRESS_LIMIT, TRANSIENT_RETRY, retryProps } from './retry-policies';
 import { REPLAY_STATE_NAMES } from './state-names';
 import { FIRST_PARKING_DELAY_SECONDS, HEARTBEAT_KEY_PREFIX, JOURNAL_ATTR, PARKED_ERRORS, UNKNOWN_ENTITY_KIND_ERROR } from '../../lambda/contract';
@@ -14,7 +14,7 @@ import { logAndTrace } from '../private/state-machine-logging';
 
 /** What the workflow is wired to. */
 export interface ReplayWorkflowWiring {
-  /** Replay functions by state name (one per entry of `REPLAY_KINDS`). */
+  /** Replay functions by state name (one per kind of `replayKinds(settings)`). */
   readonly functions: { readonly [stateName: string]: lambda.IFunction };
   /** Records the arrival of the peer's heartbeat items. */
   readonly heartbeatFunction: lambda.IFunction;
@@ -44,7 +44,7 @@ export function createReplayWorkflow(scope: Construct, wiring: ReplayWorkflowWir
     .addRetry(retryProps(TRANSIENT_RETRY))
     .addCatch(new sfn.Succeed(scope, REPLAY_STATE_NAMES.heartbeatDropped), { errors: [sfn.Errors.ALL], resultPath: '$.error' });
   route.when(sfn.Condition.stringMatches('$.key', `${HEARTBEAT_KEY_PREFIX}*`), heartbeat);
-  for (const kind of REPLAY_KINDS) {
+  for (const kind of replayKinds(wiring.settings)) {
     const invoke = new tasks.LambdaInvoke(scope, kind.stateName, {
       lambdaFunction: wiring.functions[kind.stateName],
       payloadResponseOnly: true,

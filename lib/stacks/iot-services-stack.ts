@@ -1,4 +1,5 @@
 import { CfnOutput, Stack } from 'aws-cdk-lib';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -10,6 +11,10 @@ import { checkRegionalArn } from '../private/arns';
 import { drStackProps } from '../private/dr-stack';
 import { propError } from '../private/validate';
 import { IotRegistryReplication } from '../registry-replication';
+import { FailoverAccessRole } from '../shared-services/failover-access-role';
+import { IotCustomDomain } from '../shared-services/iot-custom-domain';
+import type { RegionalHealthApi } from '../shared-services/regional-health-api';
+import { addWorkloadHealthApi } from './workload-health';
 import { DrRegionRole, type DrTopology } from '../topology';
 
 export interface IotServicesStackProps extends DrStackProps {
@@ -32,7 +37,9 @@ export interface IotServicesStackProps extends DrStackProps {
 const ROLE_NAMES: Record<DrRegionRole, 'primary' | 'secondary'> = { [DrRegionRole.PRIMARY]: 'primary', [DrRegionRole.SECONDARY]: 'secondary' };
 
 /**
- * The IoT services account in one region: registry replication (journal, capture, replay). The primary
+ * The IoT services account in one region: registry replication (journal, capture, replay), the regional health
+ * API the shared-services aggregator calls (output `HealthApiUrl`), the role the shared-services failover
+ * functions assume here, and — in phase two of the deployment — the IoT Core custom domain `iot.<domain>`. The primary
  * region's stack owns the journal's global table; the secondary's imports its replica and must deploy
  * after it (`IotDrDeployment` adds that dependency).
  */
@@ -54,6 +61,18 @@ export class IotServicesStack extends Stack {
    * is fixed (also the stack output `CaptureRedriveCommand`).
    */
   readonly captureRedriveCommand: string;
+  /**
+   * This region's health API (IoT data-plane round trip, registry read, replication readiness), callable by the
+   * shared-services aggregator of this region; its URL is the stack output `HealthApiUrl`.
+   */
+  readonly healthApi: RegionalHealthApi;
+  /**
+   * The IoT Core custom domain `iot.<domain>` devices connect to, whichever region DNS answers with; created in
+   * phase two (the topology has `failover.healthApiUrls`), with the failover records that make it useful.
+   */
+  readonly iotCustomDomain?: IotCustomDomain;
+  /** The role the shared-services failover functions assume here (failover notice, readiness metrics). */
+  readonly failoverAccessRole: FailoverAccessRole;
 
   constructor(scope: Construct, id: string, props: IotServicesStackProps) {
     const { registryReplication, regionalReplication, ...drProps } = props;
@@ -110,9 +129,32 @@ export class IotServicesStack extends Stack {
       reconciler: options.enableReconciler === false ? undefined : { ...options.reconciler },
       metricsNamespace: options.metricsNamespace,
       logRetention: options.logRetention,
+      replicateShadows: options.replicateShadows,
       alarmActions: [new cloudwatchActions.SnsAction(alarmTopic)],
     });
     this.captureRedriveCommand = this.addOperatorOutputs();
+
+    // Failover: what the shared-services account's aggregator, notifier and Region switch steps reach here.
+    const roleName = ROLE_NAMES[this.regionRole];
+    if (this.topology.failover?.healthApiUrls) {
+      const certificateArn = this.topology.failover.iotCertificateArns?.[roleName];
+      this.iotCustomDomain = new IotCustomDomain(this, 'IotCustomDomain', {
+        domainName: `iot.${this.topology.domainName}`,
+        certificate: certificateArn ? acm.Certificate.fromCertificateArn(this, 'IotCertificate', certificateArn) : undefined,
+      });
+    }
+    this.failoverAccessRole = new FailoverAccessRole(this, 'FailoverAccess', { sharedServicesAccount: this.topology.accounts.sharedServices });
+    const endpoint = this.topology.iotDataEndpointOf(this.regionRole);
+    this.healthApi = addWorkloadHealthApi(this, {
+      topology: this.topology,
+      regionRole: this.regionRole,
+      topologyField: `${roleName}.iotServices`,
+      checkIotCore: true,
+      parkingQueue: this.registryReplication.replay.parkingQueue,
+      metricsNamespace: this.registryReplication.replay.metricsNamespace,
+      iotDataEndpoint: endpoint ? `https://${endpoint}` : undefined,
+      alarmActions: [new cloudwatchActions.SnsAction(alarmTopic)],
+    });
   }
 
   /**

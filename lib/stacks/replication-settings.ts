@@ -42,6 +42,14 @@ export interface RegistryReplicationOptions {
   readonly replay?: RegistryReplayOptions;
 
   /**
+   * Whether device shadows are replicated (capture and replay in both regions). Not with
+   * `capture.replicateShadows` or `replay.replicateShadows`.
+   *
+   * @default false - shadows are device state, often rebuilt by the devices themselves after a failover
+   */
+  readonly replicateShadows?: boolean;
+
+  /**
    * Whether each region runs a `RegistryReconciler` (anti-entropy and initial copy).
    *
    * @default true - without it, entities that predate the deployment are never copied and a lost event

@@ -51,6 +51,17 @@ describe('the example app (bin/app.ts)', () => {
     ]);
   });
 
+  it('synthesizes the failover of the placeholder values: routing and notifier in us-east-1, the plan in the primary', () => {
+    const global = assembly.getStackByName('IotDr-SharedServices-us-east-1');
+    expect(global.template.Outputs.EstimatedRtoSeconds.Value).toBe('57');
+    const types = (name: string) => Object.values(assembly.getStackByName(name).template.Resources as Record<string, { Type: string }>).map((r) => r.Type);
+    expect(types('IotDr-SharedServices-us-east-1')).toEqual(expect.arrayContaining(['AWS::Route53::HealthCheck', 'AWS::Route53::HostedZone', 'AWS::SNS::Topic']));
+    expect(types('IotDr-SharedServices-us-west-2')).toContain('AWS::ARCRegionSwitch::Plan');
+    for (const name of ['IotDr-IotServices-us-west-2', 'IotDr-CommandControl-us-east-1', 'IotDr-DataAnalytics-us-west-2']) {
+      expect(assembly.getStackByName(name).template.Outputs.HealthApiUrl).toBeDefined();
+    }
+  });
+
   it('leaves no AwsSolutions finding, error or warning, unacknowledged', () => {
     const report = new AwsSolutionsChecks().validateScope(app);
     const open = report.violations.map((v) => `${v.severity} ${v.ruleName}: ${v.violatingResources.map((r) => r.constructPath).join(', ')}`);
@@ -76,6 +87,30 @@ describe('the example app (bin/app.ts)', () => {
     const custom = createExampleApp({ outdir: outdir(), context: { 'iot-dr:topology': topology } });
     const iot = custom.node.findAll().filter((c): c is Stack => Stack.isStack(c) && c.stackName.includes('IotServices'));
     expect(iot.map((s) => `${s.account}/${s.region}`).sort()).toEqual(['100000000002/eu-central-1', '100000000002/eu-west-1']);
+  });
+
+  it('synthesizes a topology without us-east-1 into nine stacks, checked like the default', () => {
+    const urls = (region: string, id: string) => ({
+      iotServices: `https://${id}01.execute-api.${region}.amazonaws.com/v1/health`,
+      commandControl: `https://${id}02.execute-api.${region}.amazonaws.com/v1/health`,
+      dataAnalytics: `https://${id}03.execute-api.${region}.amazonaws.com/v1/health`,
+    });
+    const topology = {
+      accounts: { sharedServices: '100000000001', iotServices: '100000000002', commandControl: '100000000003', dataAnalytics: '100000000004' },
+      primaryRegion: 'eu-west-1',
+      secondaryRegion: 'eu-central-1',
+      domainName: 'devices.example.org',
+      failover: {
+        iotEndpointPrefix: 'a1b2c3d4e5f6g7',
+        hostedZoneId: 'Z0123456789ABCDEFGHIJ',
+        healthApiUrls: { primary: urls('eu-west-1', 'pppppppp'), secondary: urls('eu-central-1', 'ssssssss') },
+      },
+    };
+    const custom = createExampleApp({ outdir: outdir(), context: { ...CDK_CONTEXT, 'iot-dr:topology': topology } });
+    const synthesized = custom.synth();
+    expect(synthesized.stacks.map((s) => s.stackName)).toHaveLength(9);
+    expect(synthesized.getStackByName('IotDr-SharedServices-us-east-1').template.Outputs.EstimatedRtoSeconds.Value).toBe('57');
+    expect(new AwsSolutionsChecks().validateScope(custom).violations).toEqual([]);
   });
 
   it('refuses a bad topology with the field and the allowed form', () => {

@@ -12,9 +12,24 @@
  * delivered, one reconciliation pass runs in each region (past its grace period, as the scheduled reconciler
  * would within the parking retention), then everything is delivered again and parking drained: both
  * registries equal each other and each journal's live items, and every dead-letter queue is empty.
+ *
+ * Device identities join the same histories: certificates registered, switched between ACTIVE and INACTIVE
+ * and force-deleted, a policy created, given versions and deleted, attached to certificates and detached,
+ * certificates attached to things as principals and detached — captured from the emulator's CloudTrail
+ * events, some of which are dropped (CloudTrail is best effort: the reconciler repairs what they carried).
  */
 import {
   AddThingToThingGroupCommand,
+  AttachPolicyCommand,
+  AttachThingPrincipalCommand,
+  CreatePolicyCommand,
+  CreatePolicyVersionCommand,
+  DeleteCertificateCommand,
+  DeletePolicyCommand,
+  DetachPolicyCommand,
+  DetachThingPrincipalCommand,
+  RegisterCertificateWithoutCACommand,
+  UpdateCertificateCommand,
   CreateThingCommand,
   CreateThingGroupCommand,
   CreateThingTypeCommand,
@@ -29,6 +44,7 @@ import {
 import fc from 'fast-check';
 import type { RegionNode, ReplicationWorld, SettleOptions } from '../support/pipeline/two-region';
 import type { RegistrySnapshot } from '../support/iot-emulator';
+import { generateKeyPair, issueCertificate } from '../support/x509';
 import { startWorld } from './support';
 
 let world: ReplicationWorld;
@@ -48,6 +64,12 @@ afterAll(async () => {
 
 const THINGS = ['t1', 't2', 't3'];
 const GROUPS = ['g1', 'g2'];
+/** Two device certificates (real X.509, one key pair), registered and deleted by the histories. */
+const keyPair = generateKeyPair();
+const CERTS = ['c1', 'c2'].map((subject) => issueCertificate({ subject, keyPair }));
+const certArn = (node: RegionNode, c: number) => `arn:aws:iot:${node.name}:123456789012:cert/${CERTS[c].certificateId}`;
+const policyDocument = (node: RegionNode, n: number) =>
+  JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'iot:Publish', Resource: `arn:aws:iot:${node.name}:123456789012:topic/v${n}` }] });
 
 type Op =
   | { kind: 'createThing'; region: number; thing: string; attrs: Record<string, string>; typed: boolean }
@@ -59,12 +81,21 @@ type Op =
   | { kind: 'addMember'; region: number; group: string; thing: string }
   | { kind: 'removeMember'; region: number; group: string; thing: string }
   | { kind: 'deprecateType'; region: number; undo: boolean }
+  | { kind: 'registerCert'; region: number; cert: number }
+  | { kind: 'certStatus'; region: number; cert: number; active: boolean }
+  | { kind: 'deleteCert'; region: number; cert: number }
+  | { kind: 'createPolicy'; region: number; version: number }
+  | { kind: 'policyVersion'; region: number; version: number }
+  | { kind: 'deletePolicy'; region: number }
+  | { kind: 'attachPolicy'; region: number; cert: number; detach: boolean }
+  | { kind: 'attachPrincipal'; region: number; cert: number; thing: string; detach: boolean }
+  | { kind: 'dropCloudTrail'; region: number; count: number }
   | { kind: 'deliver'; options: SettleOptions }
   | { kind: 'holdCapture'; region: number; attempts: number }
   | { kind: 'dropEvents'; region: number; count: number }
   | { kind: 'outage'; region: number; calls: number };
 
-type Fault = Extract<Op, { kind: 'holdCapture' | 'dropEvents' | 'outage' }>;
+type Fault = Extract<Op, { kind: 'holdCapture' | 'dropEvents' | 'outage' | 'dropCloudTrail' }>;
 
 /** The registry's write APIs (replay's and the operator's); capture's reads are left alone. */
 const WRITE_APIS = [
@@ -78,6 +109,16 @@ const WRITE_APIS = [
   'RemoveThingFromThingGroup',
   'CreateThingType',
   'DeprecateThingType',
+  'RegisterCertificateWithoutCA',
+  'UpdateCertificate',
+  'DeleteCertificate',
+  'CreatePolicy',
+  'CreatePolicyVersion',
+  'DeletePolicy',
+  'AttachPolicy',
+  'DetachPolicy',
+  'AttachThingPrincipal',
+  'DetachThingPrincipal',
 ];
 /** One replay attempt makes up to 3 SDK calls and the workflow makes 5 attempts on a 5xx (see parking.test.ts). */
 const WORKFLOW_BUDGET = 5 * 3;
@@ -85,6 +126,8 @@ const WORKFLOW_BUDGET = 5 * 3;
 const region = fc.integer({ min: 0, max: 1 });
 const thing = fc.constantFrom(...THINGS);
 const group = fc.constantFrom(...GROUPS);
+const cert = fc.integer({ min: 0, max: CERTS.length - 1 });
+const version = fc.integer({ min: 1, max: 3 });
 const attrs = fc.dictionary(fc.constantFrom('a', 'b'), fc.constantFrom('x', 'y', 'z'), { maxKeys: 2 });
 
 const op: fc.Arbitrary<Op> = fc.oneof(
@@ -97,6 +140,15 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ kind: fc.constant('addMember' as const), region, group, thing }),
   fc.record({ kind: fc.constant('removeMember' as const), region, group, thing }),
   fc.record({ kind: fc.constant('deprecateType' as const), region, undo: fc.boolean() }),
+  fc.record({ kind: fc.constant('registerCert' as const), region, cert }),
+  fc.record({ kind: fc.constant('certStatus' as const), region, cert, active: fc.boolean() }),
+  fc.record({ kind: fc.constant('deleteCert' as const), region, cert }),
+  fc.record({ kind: fc.constant('createPolicy' as const), region, version }),
+  fc.record({ kind: fc.constant('policyVersion' as const), region, version }),
+  fc.record({ kind: fc.constant('deletePolicy' as const), region }),
+  fc.record({ kind: fc.constant('attachPolicy' as const), region, cert, detach: fc.boolean() }),
+  fc.record({ kind: fc.constant('attachPrincipal' as const), region, cert, thing, detach: fc.boolean() }),
+  fc.record({ kind: fc.constant('dropCloudTrail' as const), region, count: fc.integer({ min: 1, max: 2 }) }),
   fc.record({
     kind: fc.constant('deliver' as const),
     options: fc.record({ duplicateEvents: fc.boolean(), shuffle: fc.boolean(), holdBack: fc.constantFrom(0, 0.3, 0.6) }),
@@ -117,6 +169,9 @@ async function inject(node: RegionNode, f: Fault): Promise<void> {
       return;
     case 'outage':
       node.emulator.failNext(f.calls, WRITE_APIS);
+      return;
+    case 'dropCloudTrail':
+      await node.dropCloudTrail(f.count);
       return;
   }
 }
@@ -157,7 +212,8 @@ async function journalSnapshot(node: RegionNode): Promise<RegistrySnapshot> {
   };
 }
 
-async function apply(iot: IoTClient, o: Exclude<Op, { kind: 'deliver' } | Fault>): Promise<void> {
+async function apply(node: RegionNode, o: Exclude<Op, { kind: 'deliver' } | Fault>): Promise<void> {
+  const iot: IoTClient = node.iot;
   switch (o.kind) {
     case 'createThing':
       await iot.send(new CreateThingCommand({ thingName: o.thing, thingTypeName: o.typed ? 'Sensor' : undefined, attributePayload: { attributes: o.attrs } }));
@@ -187,6 +243,35 @@ async function apply(iot: IoTClient, o: Exclude<Op, { kind: 'deliver' } | Fault>
     case 'deprecateType':
       await iot.send(new DeprecateThingTypeCommand({ thingTypeName: 'Sensor', undoDeprecate: o.undo }));
       return;
+    case 'registerCert':
+      await iot.send(new RegisterCertificateWithoutCACommand({ certificatePem: CERTS[o.cert].certificatePem, status: 'ACTIVE' }));
+      return;
+    case 'certStatus':
+      await iot.send(new UpdateCertificateCommand({ certificateId: CERTS[o.cert].certificateId, newStatus: o.active ? 'ACTIVE' : 'INACTIVE' }));
+      return;
+    case 'deleteCert':
+      await iot.send(new UpdateCertificateCommand({ certificateId: CERTS[o.cert].certificateId, newStatus: 'INACTIVE' }));
+      await iot.send(new DeleteCertificateCommand({ certificateId: CERTS[o.cert].certificateId, forceDelete: true }));
+      return;
+    case 'createPolicy':
+      await iot.send(new CreatePolicyCommand({ policyName: 'device', policyDocument: policyDocument(node, o.version) }));
+      return;
+    case 'policyVersion':
+      await iot.send(new CreatePolicyVersionCommand({ policyName: 'device', policyDocument: policyDocument(node, o.version), setAsDefault: true }));
+      return;
+    case 'deletePolicy':
+      await iot.send(new DeletePolicyCommand({ policyName: 'device' }));
+      return;
+    case 'attachPolicy': {
+      const input = { policyName: 'device', target: certArn(node, o.cert) };
+      await iot.send(o.detach ? new DetachPolicyCommand(input) : new AttachPolicyCommand(input));
+      return;
+    }
+    case 'attachPrincipal': {
+      const input = { thingName: o.thing, principal: certArn(node, o.cert) };
+      await iot.send(o.detach ? new DetachThingPrincipalCommand(input) : new AttachThingPrincipalCommand(input));
+      return;
+    }
   }
 }
 
@@ -205,10 +290,10 @@ describe('two-way replication converges', () => {
         for (const o of history) {
           if (o.kind === 'deliver') {
             await world.settle({ ...o.options, maxRounds: 1 }).catch(() => undefined);
-          } else if (o.kind === 'holdCapture' || o.kind === 'dropEvents' || o.kind === 'outage') {
+          } else if (o.kind === 'holdCapture' || o.kind === 'dropEvents' || o.kind === 'outage' || o.kind === 'dropCloudTrail') {
             await inject([a, b][o.region], o);
           } else {
-            await apply([a, b][o.region].iot, o).catch(() => undefined);
+            await apply([a, b][o.region], o).catch(() => undefined);
           }
         }
         await world.settle({ maxRounds: 400 });
@@ -225,6 +310,7 @@ describe('two-way replication converges', () => {
 
         const registry = a.emulator.snapshot();
         expect(b.emulator.snapshot()).toEqual(registry);
+        expect(b.emulator.identitySnapshot()).toEqual(a.emulator.identitySnapshot());
         expect(await journalSnapshot(a)).toEqual(registry);
         expect(await journalSnapshot(b)).toEqual(registry);
         for (const node of [a, b]) {

@@ -10,7 +10,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { DrTopology, IotDrDeployment } from '../../lib';
 import { REPLAY_DEAD_LETTER_STATE_NAMES, REPLAY_PARKING_STATE_NAMES, REPLAY_STATE_NAMES } from '../../lib/replay/state-names';
 import type { RegionNode, ReplicationWorld } from '../support/pipeline/two-region';
-import { startWorld } from './support';
+import { REPLAY_STATES, startWorld } from './support';
 
 let world: ReplicationWorld;
 let primary: RegionNode;
@@ -19,10 +19,7 @@ let secondary: RegionNode;
 beforeAll(async () => {
   const started = await startWorld({
     stateNames: {
-      thing: REPLAY_STATE_NAMES.replayThing,
-      thingType: REPLAY_STATE_NAMES.replayThingType,
-      thingGroup: REPLAY_STATE_NAMES.replayThingGroup,
-      membership: REPLAY_STATE_NAMES.replayMembership,
+      replayStates: REPLAY_STATES,
       heartbeat: REPLAY_STATE_NAMES.replayHeartbeat,
       deadLetterStates: REPLAY_DEAD_LETTER_STATE_NAMES,
       parkingStates: REPLAY_PARKING_STATE_NAMES,

@@ -5,7 +5,8 @@
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { DrTopology, IotDrDeployment } from '../../lib';
-import { REPLAY_DEAD_LETTER_STATE_NAMES, REPLAY_PARKING_STATE_NAMES, REPLAY_STATE_NAMES } from '../../lib/replay/state-names';
+import { REPLAY_KINDS } from '../../lib/replay/replay-kinds';
+import { REPLAY_DEAD_LETTER_STATE_NAMES, REPLAY_PARKING_STATE_NAMES } from '../../lib/replay/state-names';
 import { replayWorkflowFrom, type ReplayWorkflow } from '../support/pipeline/replay-workflow';
 import { ReplicationWorld, type WorldOptions } from '../support/pipeline/two-region';
 
@@ -16,6 +17,11 @@ export interface SynthesizedPair {
 }
 
 let cached: SynthesizedPair | undefined;
+
+/** Each replay task state of the workflow → the journal kind it replays (the key pattern's prefix). */
+export const REPLAY_STATES: Readonly<Record<string, string>> = Object.fromEntries(
+  REPLAY_KINDS.map((k) => [k.stateName, k.keyPattern.slice(0, k.keyPattern.indexOf('#'))]),
+);
 
 /** Synthesizes the example deployment once per test file. */
 export function synthesizedPair(): SynthesizedPair {
@@ -36,10 +42,7 @@ export async function startWorld(overrides: Partial<WorldOptions> = {}): Promise
   const world = await ReplicationWorld.start({
     workflows: pair.workflows,
     stateNames: {
-      thing: REPLAY_STATE_NAMES.replayThing,
-      thingType: REPLAY_STATE_NAMES.replayThingType,
-      thingGroup: REPLAY_STATE_NAMES.replayThingGroup,
-      membership: REPLAY_STATE_NAMES.replayMembership,
+      replayStates: REPLAY_STATES,
       deadLetterStates: REPLAY_DEAD_LETTER_STATE_NAMES,
       parkingStates: REPLAY_PARKING_STATE_NAMES,
     },

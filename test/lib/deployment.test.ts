@@ -1,10 +1,10 @@
 import { Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { logicalId, testApp } from './helpers';
-import { DrTopology, IotDrDeployment } from '../../lib';
+import { type DrFailoverSettings, DrTopology, IotDrDeployment } from '../../lib';
 
 describe('IotDrDeployment', () => {
   let deployment: IotDrDeployment;
@@ -40,11 +40,76 @@ describe('IotDrDeployment', () => {
     templates.get(secondary)!.resourceCountIs('Custom::IotDrReplicaStreamArn', 1);
   });
 
-  it('leaves the other accounts without resources for now', () => {
-    for (const prop of ['sharedServices', 'commandControl', 'dataAnalytics'] as const) {
+  it('gives every workload stack a health API callable by its region\'s aggregator, with the HealthApiUrl output', () => {
+    for (const prop of ['iotServices', 'commandControl', 'dataAnalytics'] as const) {
       for (const stack of [deployment[prop].primary, deployment[prop].secondary]) {
-        expect(templates.get(stack)!.toJSON().Resources ?? {}).toEqual({});
+        const template = templates.get(stack)!;
+        template.resourceCountIs('AWS::ApiGateway::RestApi', 1);
+        template.hasResourceProperties('AWS::ApiGateway::RestApi', {
+          Policy: {
+            Statement: Match.arrayWith([
+              Match.objectLike({
+                Sid: 'AllowHealthCheckAggregators',
+                Principal: { AWS: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:iam::111111111111:role/cdk-iot-dr-health-aggregator-${stack.region}`]] } },
+              }),
+            ]),
+          },
+        });
+        expect(template.toJSON().Outputs.HealthApiUrl).toBeDefined();
       }
+    }
+  });
+
+  it('places the aggregators, the steps, the failover in us-east-1 and the plan in the primary', () => {
+    const { primary, secondary } = deployment.sharedServices;
+    expect(primary.healthCheckAggregator).toBeDefined();
+    expect(secondary.healthCheckAggregator).toBeDefined();
+    expect(deployment.globalFailover).toBeUndefined();
+    const global = templates.get(secondary)!;
+    global.resourceCountIs('AWS::Route53::HostedZone', 1);
+    global.resourceCountIs('AWS::Route53::HealthCheck', 2);
+    for (const region of ['us-west-2', 'us-east-1']) {
+      global.hasResourceProperties('AWS::Route53::HealthCheck', {
+        HealthCheckConfig: Match.objectLike({ FullyQualifiedDomainName: `health-${region}.example.com`, ResourcePath: '/health', Port: 443, RequestInterval: 10 }),
+      });
+    }
+    global.hasResourceProperties('AWS::Route53::RecordSet', { Name: 'iot.example.com.', Failover: 'PRIMARY', ResourceRecords: ['a1b2c3d4e5f6g7-ats.iot.us-west-2.amazonaws.com'] });
+    global.hasResourceProperties('AWS::Route53::RecordSet', { Name: 'iot.example.com.', Failover: 'SECONDARY', ResourceRecords: ['a1b2c3d4e5f6g7-ats.iot.us-east-1.amazonaws.com'] });
+    expect(global.toJSON().Outputs.EstimatedRtoSeconds.Value).toBe('57');
+    expect(deployment.estimatedRto?.toSeconds()).toBe(57);
+    expect(deployment.failoverRouting?.node.scope).toBe(secondary);
+    expect(deployment.failoverNotifier?.node.scope).toBe(secondary);
+    expect(deployment.regionSwitchPlan?.node.scope).toBe(primary);
+    expect(deployment.regionSwitchSteps?.primary.node.scope).toBe(primary);
+    expect(deployment.regionSwitchSteps?.secondary.node.scope).toBe(secondary);
+    templates.get(primary)!.resourceCountIs('AWS::ARCRegionSwitch::Plan', 1);
+    for (const stack of [primary, secondary]) {
+      const template = templates.get(stack)!;
+      template.hasResourceProperties('AWS::IAM::Role', { RoleName: `cdk-iot-dr-health-aggregator-${stack.region}` });
+      template.hasResourceProperties('AWS::ApiGateway::DomainName', { DomainName: `health-${stack.region}.example.com`, SecurityPolicy: 'TLS_1_2' });
+      template.hasResourceProperties('AWS::Route53::RecordSet', { Name: `health-${stack.region}.example.com.`, Type: 'A' });
+    }
+    // One direction only: the primary reads us-east-1, never the reverse.
+    expect(primary.dependencies).toContain(secondary);
+    expect(secondary.dependencies).toEqual([]);
+  });
+
+  it('gives the IoT services stacks the custom domain and the failover access role', () => {
+    for (const stack of [deployment.iotServices.primary, deployment.iotServices.secondary]) {
+      const template = templates.get(stack)!;
+      template.hasResourceProperties('AWS::IoT::DomainConfiguration', { DomainName: 'iot.example.com', ServiceType: 'DATA' });
+      template.hasResourceProperties('AWS::IAM::Role', { RoleName: `cdk-iot-dr-failover-access-${stack.region}` });
+      // The health check reads this region's replay parking queue and the pipeline's metrics as readiness.
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Environment: {
+          Variables: Match.objectLike({
+            IOT_DATA_ENDPOINT: `https://a1b2c3d4e5f6g7-ats.iot.${stack.region}.amazonaws.com`,
+            PARKING_QUEUE_URL: { Ref: logicalId(stack.registryReplication.replay.parkingQueue) },
+            METRICS_NAMESPACE: 'IotDr',
+          }),
+        },
+      });
+      template.hasOutput('HealthApiUrl', { Description: Match.stringLikeRegexp(`failover.healthApiUrls.${stack.regionRole}.iotServices$`) });
     }
   });
 
@@ -125,7 +190,8 @@ describe('IotDrDeployment per-region settings', () => {
       [secondary, TOPICS.secondary],
     ] as const) {
       const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
-      expect(alarms).toHaveLength(12);
+      // The replication's twelve and the health API's.
+      expect(alarms).toHaveLength(13);
       for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([topic]);
       // A given topic is used as it is: no topic or topic key is created.
       template.resourceCountIs('AWS::SNS::Topic', 0);
@@ -164,7 +230,7 @@ describe('IotDrDeployment per-region settings', () => {
         },
       });
       const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
-      expect(alarms).toHaveLength(12);
+      expect(alarms).toHaveLength(13);
       for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topicId }]);
     }
   });
@@ -210,7 +276,9 @@ describe('IotDrDeployment per-region settings', () => {
     const stack = custom.iotServices.primary;
     const topic = new sns.Topic(stack, 'Alarms');
     stack.registryReplication.addAlarmAction(new cloudwatchActions.SnsAction(topic));
-    const alarms = Object.values(Template.fromStack(stack).findResources('AWS::CloudWatch::Alarm'));
+    const alarms = Object.entries(Template.fromStack(stack).findResources('AWS::CloudWatch::Alarm'))
+      .filter(([id]) => !id.startsWith('HealthApi'))
+      .map(([, alarm]) => alarm);
     expect(alarms).toHaveLength(12);
     // The stack's own topic first, then the one added.
     for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([{ Ref: logicalId(stack.alarmTopic) }, { Ref: expect.stringMatching(/^Alarms/) }]);
@@ -251,3 +319,130 @@ describe('IotDrDeployment per-region settings', () => {
   });
 });
 
+
+describe('IotDrDeployment failover placement', () => {
+  const ACCOUNTS = DrTopology.DEFAULT.accounts;
+  const urls = (region: string, id: string) => ({
+    iotServices: `https://${id}01.execute-api.${region}.amazonaws.com/v1/health`,
+    commandControl: `https://${id}02.execute-api.${region}.amazonaws.com/v1/health`,
+    dataAnalytics: `https://${id}03.execute-api.${region}.amazonaws.com/v1/health`,
+  });
+  const topology = (primaryRegion: string, secondaryRegion: string, failover: Partial<DrFailoverSettings> | null = {}): DrTopology =>
+    new DrTopology({
+      accounts: ACCOUNTS,
+      primaryRegion,
+      secondaryRegion,
+      domainName: 'devices.example.org',
+      ...(failover === null
+        ? {}
+        : {
+            failover: {
+              iotEndpointPrefix: 'a1b2c3d4e5f6g7',
+              healthApiUrls: { primary: urls(primaryRegion, 'pppppppp'), secondary: urls(secondaryRegion, 'ssssssss') },
+              ...failover,
+            },
+          }),
+    });
+
+  it('adds a shared-services stack in us-east-1 when neither region is us-east-1, without a dependency cycle', () => {
+    const app = testApp();
+    const deployment = new IotDrDeployment(app, 'IotDr', { topology: topology('eu-west-1', 'eu-central-1') });
+    const global = deployment.globalFailover!;
+    expect([global.stackName, global.account, global.region]).toEqual(['IotDr-SharedServices-us-east-1', '111111111111', 'us-east-1']);
+    expect(deployment.stacks).toHaveLength(9);
+    expect(deployment.stacks).toContain(global);
+    const template = Template.fromStack(global);
+    template.resourceCountIs('AWS::Route53::HealthCheck', 2);
+    template.resourcePropertiesCountIs('AWS::Lambda::Function', { Handler: 'index.notifyFailover' }, 1);
+    template.resourceCountIs('AWS::ApiGateway::RestApi', 0);
+    expect(template.toJSON().Outputs.EstimatedRtoSeconds.Value).toBe('57');
+    const { primary, secondary } = deployment.sharedServices;
+    // Synthesis resolves the cross-region references into stack dependencies.
+    const assembly = app.synth();
+    expect(assembly.getStackByName('IotDr-SharedServices-us-east-1').template.Resources).toBeDefined();
+    expect(global.dependencies).toEqual([]);
+    expect(secondary.dependencies).toEqual([global]);
+    expect(primary.dependencies).toEqual(expect.arrayContaining([global, secondary]));
+    expect(deployment.regionSwitchPlan?.node.scope).toBe(primary);
+    for (const stack of [primary, secondary]) Template.fromStack(stack).resourceCountIs('AWS::Route53::HealthCheck', 0);
+  });
+
+  it('puts the plan in the secondary when the primary is us-east-1 (the us-east-1 stack depends on no other)', () => {
+    const app = testApp();
+    const deployment = new IotDrDeployment(app, 'IotDr', { topology: topology('us-east-1', 'us-west-2') });
+    const { primary, secondary } = deployment.sharedServices;
+    expect(deployment.globalFailover).toBeUndefined();
+    expect(deployment.failoverRouting?.node.scope).toBe(primary);
+    expect(deployment.regionSwitchPlan?.node.scope).toBe(secondary);
+    // Synthesis resolves the cross-region references into stack dependencies.
+    app.synth();
+    expect(primary.dependencies).toEqual([]);
+    expect(secondary.dependencies).toEqual([primary]);
+  });
+
+  it('imports an existing hosted zone by id instead of creating one', () => {
+    const deployment = new IotDrDeployment(testApp(), 'IotDr', { topology: topology('us-west-2', 'us-east-1', { hostedZoneId: 'Z0123456789ABCDEFGHIJ' }) });
+    const { primary, secondary } = deployment.sharedServices;
+    Template.fromStack(secondary).resourceCountIs('AWS::Route53::HostedZone', 0);
+    Template.fromStack(primary).hasResourceProperties('AWS::Route53::RecordSet', { HostedZoneId: 'Z0123456789ABCDEFGHIJ', Name: 'health-us-west-2.devices.example.org.' });
+    Template.fromStack(primary).hasResourceProperties('AWS::CertificateManager::Certificate', {
+      DomainValidationOptions: [{ DomainName: 'health-us-west-2.devices.example.org', HostedZoneId: 'Z0123456789ABCDEFGHIJ' }],
+    });
+    expect(Template.fromStack(secondary).toJSON().Outputs.HostedZoneNameServers).toBeUndefined();
+  });
+
+  it('leaves the plan out when failover.regionSwitchPlan is false', () => {
+    const deployment = new IotDrDeployment(testApp(), 'IotDr', { topology: topology('us-west-2', 'us-east-1', { regionSwitchPlan: false }) });
+    expect(deployment.regionSwitchPlan).toBeUndefined();
+    Template.fromStack(deployment.sharedServices.primary).resourceCountIs('AWS::ARCRegionSwitch::Plan', 0);
+    expect(deployment.regionSwitchSteps).toBeDefined();
+  });
+
+  it('uses existing IoT certificates instead of requesting them', () => {
+    const iotCertificateArns = {
+      primary: 'arn:aws:acm:us-west-2:222222222222:certificate/11111111-2222-3333-4444-555555555555',
+      secondary: 'arn:aws:acm:us-east-1:222222222222:certificate/66666666-7777-8888-9999-000000000000',
+    };
+    const deployment = new IotDrDeployment(testApp(), 'IotDr', { topology: topology('us-west-2', 'us-east-1', { iotCertificateArns }) });
+    const template = Template.fromStack(deployment.iotServices.secondary);
+    template.resourceCountIs('AWS::CertificateManager::Certificate', 0);
+    template.hasResourceProperties('AWS::IoT::DomainConfiguration', { ServerCertificateArns: [iotCertificateArns.secondary] });
+  });
+
+  it('fails synthesis when the estimated recovery time exceeds failover.recoveryTimeObjectiveSeconds', () => {
+    expect(() => new IotDrDeployment(testApp(), 'IotDr', { topology: topology('us-west-2', 'us-east-1', { recoveryTimeObjectiveSeconds: 45 }) })).toThrow(
+      /IotDr\/SharedServicesSecondary\/FailoverRouting: the estimated worst-case recovery time 57 s exceeds recoveryTimeObjective 45 s: detection 32 s/,
+    );
+    const relaxed = new IotDrDeployment(testApp(), 'IotDr', { topology: topology('us-west-2', 'us-east-1', { recoveryTimeObjectiveSeconds: 57 }) });
+    expect(relaxed.estimatedRto?.toSeconds()).toBe(57);
+  });
+
+  it.each<[string, DrTopology]>([
+    ['no failover settings', topology('eu-west-1', 'eu-central-1', null)],
+    ['no health API URLs yet', new DrTopology({ accounts: ACCOUNTS, primaryRegion: 'eu-west-1', secondaryRegion: 'eu-central-1', domainName: 'devices.example.org', failover: { iotEndpointPrefix: 'a1b2c3d4e5f6g7' } })],
+  ])('with %s, creates the health APIs only and says which outputs to copy where', (what, phaseOne) => {
+    const deployment = new IotDrDeployment(testApp(), 'IotDr', { topology: phaseOne });
+    expect(deployment.stacks).toHaveLength(8);
+    expect(deployment.failoverRouting).toBeUndefined();
+    expect(deployment.estimatedRto).toBeUndefined();
+    for (const stack of [deployment.sharedServices.primary, deployment.sharedServices.secondary]) {
+      expect(stack.healthCheckAggregator).toBeUndefined();
+      expect(Template.fromStack(stack).toJSON().Resources ?? {}).toEqual({});
+    }
+    Template.fromStack(deployment.iotServices.primary).resourceCountIs('AWS::ApiGateway::RestApi', 1);
+    Template.fromStack(deployment.iotServices.primary).resourceCountIs('AWS::IoT::DomainConfiguration', 0);
+    expect(deployment.iotServices.primary.iotCustomDomain).toBeUndefined();
+    const warnings = Annotations.fromStack(deployment.sharedServices.secondary).findWarning('*', Match.stringLikeRegexp('phase one of two'));
+    expect(warnings).toHaveLength(1);
+    const text = JSON.stringify(warnings[0].entry.data);
+    for (const part of [
+      'IotDr-IotServices-eu-central-1.HealthApiUrl -> failover.healthApiUrls.secondary.iotServices',
+      'IotDr-CommandControl-eu-central-1.HealthApiUrl -> failover.healthApiUrls.secondary.commandControl',
+      'IotDr-DataAnalytics-eu-central-1.HealthApiUrl -> failover.healthApiUrls.secondary.dataAnalytics',
+      'deploy again',
+    ]) {
+      expect(text).toContain(part);
+    }
+    expect(text.includes('failover.iotEndpointPrefix')).toBe(what === 'no failover settings');
+  });
+});

@@ -5,7 +5,7 @@ import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { EchoLedger, IotRegistryReplication, type IotRegistryReplicationProps, ReplicationJournal } from '../../lib';
+import { EchoLedger, IotRegistryReplication, type IotRegistryReplicationProps, ManagementEventsTrail, ReplicationJournal } from '../../lib';
 import { ACCOUNT, PRIMARY, SECONDARY, getAtt, ref, stackIn, testApp } from './helpers';
 
 describe('IotRegistryReplication', () => {
@@ -190,6 +190,41 @@ describe('IotRegistryReplication', () => {
     });
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
     expect(replication.peerRegion).toBe(SECONDARY);
+  });
+
+  it("tells capture the roles of replay, parking and the reconciler: their CloudTrail events are echoes", () => {
+    const stack = stackIn(PRIMARY);
+    const replication = new IotRegistryReplication(stack, 'Replication', {
+      peerRegion: SECONDARY,
+      ownsJournal: true,
+      reconciler: {},
+      capture: { managementEventsTrail: ManagementEventsTrail.EXISTING, replicateShadows: true },
+    });
+    const template = Template.fromStack(stack);
+    const capture = Object.values(template.findResources('AWS::Lambda::Function', { Properties: { Handler: 'index.handler', Description: Match.stringLikeRegexp('registry events') } }));
+    expect(capture).toHaveLength(1);
+    const variables = capture[0].Properties.Environment.Variables;
+    const roles = [
+      ...Object.values(replication.replay.functions).map((f) => f.role!),
+      replication.replay.parkingFunction.role!,
+      replication.reconciler!.function.role!,
+    ];
+    expect(variables.OWN_ROLE_ARNS).toEqual({ 'Fn::Join': ['', roles.flatMap((r, i) => (i === 0 ? [getAtt(r, 'Arn')] : [',', getAtt(r, 'Arn')]))] });
+    expect(roles.length).toBeGreaterThanOrEqual(Object.keys(replication.replay.functions).length + 2);
+    expect(variables.SHADOWS_ENABLED).toBe('true');
+    template.resourceCountIs('AWS::CloudTrail::Trail', 0);
+  });
+
+  it('replicates shadows in capture and replay alike, or refuses to', () => {
+    const both = new IotRegistryReplication(stackIn(PRIMARY), 'Replication', { peerRegion: SECONDARY, ownsJournal: true, replicateShadows: true });
+    expect(both.capture.replicatesShadows).toBe(true);
+    expect(Object.keys(both.replay.functions)).toContain('ReplayShadow');
+    expect(() =>
+      new IotRegistryReplication(stackIn(PRIMARY), 'Replication', { peerRegion: SECONDARY, ownsJournal: true, replicateShadows: true, capture: { replicateShadows: true } }),
+    ).toThrow(/Replication: give either replicateShadows \(for capture and replay\) or capture.replicateShadows and replay.replicateShadows, not both/);
+    expect(() =>
+      new IotRegistryReplication(stackIn(PRIMARY), 'Replication', { peerRegion: SECONDARY, ownsJournal: true, capture: { replicateShadows: true }, replay: { replicateShadows: false } }),
+    ).toThrow(/capture.replicateShadows \(true\) and replay.replicateShadows \(false\) must agree/);
   });
 
   it('encrypts the echo ledger with its own key when given one', () => {

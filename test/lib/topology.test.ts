@@ -61,6 +61,67 @@ describe('DrTopology', () => {
     expect(() => new DrTopology(props as DrTopologyProps)).toThrow(message);
   });
 
+  describe('failover', () => {
+    const URLS = (region: string) => ({
+      iotServices: `https://abc1234501.execute-api.${region}.amazonaws.com/v1/health`,
+      commandControl: `https://abc1234502.execute-api.${region}.amazonaws.com/v1/health`,
+      dataAnalytics: `https://abc1234503.execute-api.${region}.amazonaws.com/v1/health`,
+    });
+    const FAILOVER = {
+      iotEndpointPrefix: 'a1b2c3d4e5f6g7',
+      hostedZoneId: 'Z0123456789ABCDEFGHIJ',
+      healthApiUrls: { primary: URLS('eu-west-1'), secondary: URLS('eu-central-1') },
+      iotCertificateArns: {
+        primary: 'arn:aws:acm:eu-west-1:210987654321:certificate/11111111-2222-3333-4444-555555555555',
+        secondary: 'arn:aws:acm:eu-central-1:210987654321:certificate/66666666-7777-8888-9999-000000000000',
+      },
+      regionSwitchPlan: false,
+      recoveryTimeObjectiveSeconds: 90,
+    };
+
+    it('keeps valid failover settings and derives the IoT data endpoints', () => {
+      const t = new DrTopology({ ...VALID, failover: FAILOVER });
+      expect(t.failover).toEqual(FAILOVER);
+      expect(t.iotDataEndpointOf(DrRegionRole.PRIMARY)).toBe('a1b2c3d4e5f6g7-ats.iot.eu-west-1.amazonaws.com');
+      expect(t.iotDataEndpointOf(DrRegionRole.SECONDARY)).toBe('a1b2c3d4e5f6g7-ats.iot.eu-central-1.amazonaws.com');
+      expect(new DrTopology(VALID).iotDataEndpointOf(DrRegionRole.PRIMARY)).toBeUndefined();
+    });
+
+    it('takes the endpoint prefix alone (phase one)', () => {
+      expect(new DrTopology({ ...VALID, failover: { iotEndpointPrefix: 'a1b2c3d4e5f6g7' } }).failover).toEqual({ iotEndpointPrefix: 'a1b2c3d4e5f6g7' });
+    });
+
+    it('has placeholder failover values in the default, so every stack synthesizes', () => {
+      expect(DrTopology.DEFAULT.failover?.iotEndpointPrefix).toBe('a1b2c3d4e5f6g7');
+      expect(DrTopology.DEFAULT.failover?.healthApiUrls?.secondary.iotServices).toMatch(/^https:\/\/\w+\.execute-api\.us-east-1\.amazonaws\.com\/v1\/health$/);
+    });
+
+    const f = (over: object) => ({ ...VALID, failover: { ...FAILOVER, ...over } });
+    it.each<[string, unknown, RegExp]>([
+      ['no endpoint prefix', f({ iotEndpointPrefix: undefined }), /failover.iotEndpointPrefix must be the prefix of the iot-services account's IoT data endpoint .* got undefined$/],
+      [
+        'the whole endpoint as prefix',
+        f({ iotEndpointPrefix: 'a1b2c3d4e5f6g7-ats.iot.eu-west-1.amazonaws.com' }),
+        /failover.iotEndpointPrefix must be .* got "a1b2c3d4e5f6g7-ats.iot.eu-west-1.amazonaws.com"; did you mean "a1b2c3d4e5f6g7"\?$/,
+      ],
+      ['an upper-case prefix', f({ iotEndpointPrefix: 'A1B2C3D4E5F6G7' }), /failover.iotEndpointPrefix must be/],
+      ['a hosted zone path', f({ hostedZoneId: '/hostedzone/Z0123456789ABCDEFGHIJ' }), /failover.hostedZoneId must be a Route 53 hosted zone id such as "Z0123456789ABCDEFGHIJ" \(without "\/hostedzone\/"\)/],
+      ['a plain http URL', f({ healthApiUrls: { primary: { ...URLS('eu-west-1'), commandControl: 'http://abc.execute-api.eu-west-1.amazonaws.com/v1/health' }, secondary: URLS('eu-central-1') } }), /failover.healthApiUrls.primary.commandControl must be an https URL: the HealthApiUrl output of the commandControl stack in the primary region/],
+      ['a URL of the other region', f({ healthApiUrls: { primary: URLS('eu-central-1'), secondary: URLS('eu-central-1') } }), /failover.healthApiUrls.primary.iotServices is an API of eu-central-1, but the primary region is eu-west-1: copy the output of the primary region's stack/],
+      ['a missing URL', f({ healthApiUrls: { primary: { iotServices: URLS('eu-west-1').iotServices }, secondary: URLS('eu-central-1') } }), /failover.healthApiUrls.primary.commandControl must be an https URL/],
+      ['a missing region', f({ healthApiUrls: { primary: URLS('eu-west-1') } }), /failover.healthApiUrls.secondary must be an object with iotServices, commandControl, dataAnalytics/],
+      ['an unknown URL field', f({ healthApiUrls: { primary: { ...URLS('eu-west-1'), billing: 'https://x/' }, secondary: URLS('eu-central-1') } }), /unknown field\(s\) failover.healthApiUrls.primary.billing; allowed: iotServices, commandControl, dataAnalytics/],
+      ['an unknown failover field', f({ rto: 60 }), /unknown field\(s\) failover.rto; allowed: iotEndpointPrefix, hostedZoneId, healthApiUrls/],
+      ['a fractional objective', f({ recoveryTimeObjectiveSeconds: 59.5 }), /failover.recoveryTimeObjectiveSeconds must be a whole number of seconds between 1 and 86400, got 59.5/],
+      ['a string flag', f({ regionSwitchPlan: 'no' }), /failover.regionSwitchPlan must be true or false, got "no"/],
+      ['a certificate of the other region', f({ iotCertificateArns: { primary: FAILOVER.iotCertificateArns.secondary, secondary: FAILOVER.iotCertificateArns.secondary } }), /failover.iotCertificateArns.primary is a certificate of eu-central-1, but the primary region is eu-west-1/],
+      ['not a certificate', f({ iotCertificateArns: { primary: 'arn:aws:sns:eu-west-1:210987654321:topic', secondary: FAILOVER.iotCertificateArns.secondary } }), /failover.iotCertificateArns.primary must be an ACM certificate ARN/],
+      ['failover not an object', { ...VALID, failover: 'yes' }, /failover must be an object with iotEndpointPrefix/],
+    ])('rejects %s', (_what, props, message) => {
+      expect(() => new DrTopology(props as DrTopologyProps)).toThrow(message);
+    });
+  });
+
   describe('fromContext', () => {
     it('falls back to the default without context, with a warning on the first stack', () => {
       const app = new App();

@@ -141,6 +141,7 @@ describe('whole-entity events', () => {
       { name: 'EchoesSuppressed', value: 0, unit: 'Count' },
       { name: 'MalformedEvents', value: 0, unit: 'Count' },
       { name: 'CascadeTombstones', value: 0, unit: 'Count' },
+      { name: 'EventsSkipped', value: 0, unit: 'Count' },
     ]);
   });
 

@@ -10,6 +10,7 @@ import { HANDLERS } from '../../../lambda/contract';
 import { JournalStore } from '../../../lambda/shared/journal-store';
 import { type JournalTables, startJournalTables } from '../../support/journal-tables';
 import { invokeBundle } from '../bundle-runner';
+import { cloudTrailEvent } from './cloudtrail-event-builders';
 import { sqsBatch, thingEvent, thingTypeAssociationEvent } from './registry-event-builders';
 
 type Handler = (event: SQSEvent) => Promise<SQSBatchResponse>;
@@ -43,8 +44,13 @@ async function fakeSqs(req: IncomingMessage, res: ServerResponse): Promise<void>
   res.end(JSON.stringify({ MessageId: 'm-1', MD5OfMessageBody: createHash('md5').update(body.MessageBody).digest('hex') }));
 }
 
-/** IoT REST-JSON, DescribeThing only. */
+/** IoT REST-JSON, DescribeThing and DescribeRoleAlias only. */
 function fakeIot(req: IncomingMessage, res: ServerResponse): void {
+  if (req.method === 'GET' && req.url === '/role-aliases/edge') {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ roleAliasDescription: { roleAlias: 'edge', roleArn: 'arn:aws:iam::123456789012:role/edge', credentialDurationSeconds: 900 } }));
+    return;
+  }
   if (req.method === 'GET' && req.url === '/things/Legacy') {
     res.writeHead(200, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ thingName: 'Legacy', attributes: { fw: '2' }, version: 3 }));
@@ -70,6 +76,9 @@ beforeAll(async () => {
     DEAD_LETTER_QUEUE_URL: `${sqsUrl}/123456789012/iot-dr-capture-dlq`,
     TOMBSTONE_TTL_SECONDS: '60',
     METRICS_NAMESPACE: 'IotDrTest',
+    ACCOUNT_ID: '123456789012',
+    OWN_ROLE_ARNS: 'arn:aws:iam::123456789012:role/replay-role',
+    SHADOWS_ENABLED: 'false',
   });
   jest.isolateModules(() => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -134,4 +143,20 @@ test('the built assets/capture/index.js journals events and dead-letters malform
   const item = await new JournalStore(tables.doc, tables.journalTable).get('thing#Bundled', 'thing#Bundled');
   expect(item).toMatchObject({ originRegion: 'eu-central-1', deleted: false, state: { thingName: 'Bundled' } });
   expect(sent.slice(before).map((s) => s.target)).toEqual(['AmazonSQS.SendMessage']);
+});
+
+test('the built asset captures CloudTrail events, reading IoT, and skips the pipeline role\'s own', async () => {
+  const mine = cloudTrailEvent('CreateRoleAlias', { roleAlias: 'edge', roleArn: 'arn:aws:iam::123456789012:role/edge' }, { eventTime: '2023-11-14T22:13:20Z' });
+  const echo = cloudTrailEvent('UpdateRoleAlias', { roleAlias: 'edge' }, { role: 'replay-role', eventTime: '2023-11-14T22:13:21Z', eventId: 'e-echo' });
+  const [outcome] = await invokeBundle(HANDLERS.capture.bundle, [{ exportName: HANDLERS.capture.exportName, event: sqsBatch(mine, echo) }]);
+  expect(outcome).toEqual({ result: { batchItemFailures: [] } });
+  const readFrom = Date.now();
+  const item = await new JournalStore(tables.doc, tables.journalTable).get('roleAlias#edge', 'roleAlias#edge');
+  // Versioned by when capture read the role alias, never before the call (see planIdentityCapture).
+  expect(item?.eventTime).toBeGreaterThan(Date.parse('2023-11-14T22:13:20Z'));
+  expect(item?.eventTime).toBeLessThanOrEqual(readFrom);
+  expect(item).toMatchObject({
+    originRegion: 'eu-central-1',
+    state: { roleAlias: 'edge', roleArn: 'arn:aws:iam::123456789012:role/edge', credentialDurationSeconds: 900 },
+  });
 });

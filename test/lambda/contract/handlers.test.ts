@@ -14,7 +14,7 @@ test('the bundles the contract names are exactly the lambda/<bundle>/index.ts th
 });
 
 test('every entry point is exported by its bundle’s index.ts', () => {
-  const env = { AWS_REGION: 'eu-west-1', JOURNAL_TABLE_NAME: 'j', ECHO_LEDGER_TABLE_NAME: 'l', DEAD_LETTER_QUEUE_URL: 'https://sqs/dlq' };
+  const env = { AWS_REGION: 'eu-west-1', JOURNAL_TABLE_NAME: 'j', ECHO_LEDGER_TABLE_NAME: 'l', DEAD_LETTER_QUEUE_URL: 'https://sqs/dlq', ACCOUNT_ID: '123456789012' };
   const saved = { ...process.env };
   Object.assign(process.env, env);
   try {

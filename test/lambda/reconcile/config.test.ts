@@ -1,46 +1,24 @@
-import { DEFAULT_RECONCILE_QUOTAS, RECONCILE_ENV } from '../../../lambda/contract';
+import { HANDLER_ENV, RECONCILE_ENV, RECONCILED_KINDS } from '../../../lambda/contract';
 import { readReconcileConfig, summarize } from '../../../lambda/reconcile';
-import { Pacer } from '../../../lambda/reconcile/pacer';
 
 describe('readReconcileConfig', () => {
-  test('defaults: 15 minutes grace, one processor, the AWS default quotas', () => {
-    expect(readReconcileConfig({})).toEqual({ graceMs: 900_000, concurrency: 1, pageSize: 100, quotas: DEFAULT_RECONCILE_QUOTAS });
+  test('defaults: 15 minutes grace, one processor, every kind but shadows', () => {
+    expect(readReconcileConfig({})).toEqual({ graceMs: 900_000, concurrency: 1, pageSize: 100, kinds: RECONCILED_KINDS.filter((k) => k !== 'shadow') });
   });
 
-  test('reads its settings and quota overrides', () => {
+  test('reads its settings; shadows only when they are replicated', () => {
     const config = readReconcileConfig({
       [RECONCILE_ENV.graceSeconds]: '60',
       [RECONCILE_ENV.concurrency]: '4',
       [RECONCILE_ENV.pageSize]: '250',
-      [RECONCILE_ENV.quotas]: '{"CreateThing":200}',
+      [HANDLER_ENV.shadowsEnabled]: 'true',
     });
     expect(config).toMatchObject({ graceMs: 60_000, concurrency: 4, pageSize: 250 });
-    expect(config.quotas.CreateThing).toBe(200);
-    expect(config.quotas.ListThings).toBe(10);
+    expect(config.kinds).toEqual(RECONCILED_KINDS);
   });
 
   test('refuses what it cannot use, naming the variable', () => {
     expect(() => readReconcileConfig({ [RECONCILE_ENV.concurrency]: '0' })).toThrow(RECONCILE_ENV.concurrency);
-    expect(() => readReconcileConfig({ [RECONCILE_ENV.quotas]: 'nope' })).toThrow(RECONCILE_ENV.quotas);
-  });
-});
-
-describe('Pacer', () => {
-  test('shares each quota among the processors, below the limit', () => {
-    expect(Pacer.share({ ListThings: 10, CreateThing: 100 }, 4)).toEqual({ ListThings: 2, CreateThing: 20 });
-  });
-
-  test('spaces calls of one API 1/rate apart and leaves other APIs alone', async () => {
-    let now = 0;
-    const sleeps: number[] = [];
-    const pacer = new Pacer({ ListThings: 10 }, () => now, async (ms) => {
-      sleeps.push(ms);
-    });
-    await Promise.all([pacer.take('ListThings'), pacer.take('ListThings'), pacer.take('ListThings'), pacer.take('DescribeThing')]);
-    expect(sleeps).toEqual([100, 200]);
-    now = 1000;
-    await pacer.take('ListThings');
-    expect(sleeps).toEqual([100, 200]);
   });
 });
 

@@ -6,10 +6,12 @@ import { IoTClient } from '@aws-sdk/client-iot';
 import { EchoLedgerStore } from '../../../lambda/shared/echo-ledger-store';
 import { JournalStore } from '../../../lambda/shared/journal-store';
 import type { ReplayDeps } from '../../../lambda/replay/common';
-import { Pacer, paceClient } from '../../../lambda/reconcile/pacer';
-import { Reconciler } from '../../../lambda/reconcile/reconcile';
+import { RateLimiter, rateLimitClient } from '../../../lambda/shared/rate-limiter';
+import { Reconciler, type ReconciledKind } from '../../../lambda/reconcile/reconcile';
 import { type IotEmulator, startIotEmulator } from '../../support/iot-emulator';
 import { type JournalTables, startJournalTables } from '../../support/journal-tables';
+import { MemoryWindowCounter } from '../../support/memory-window-counter';
+import { identityDeps } from '../../support/identity-deps';
 
 export const GRACE_MS = 15 * 60_000;
 
@@ -22,6 +24,8 @@ export interface Region {
   readonly reconciler: Reconciler;
   /** IoT answers with ThrottlingException the reconciler's client received. */
   throttled(): number;
+  /** The region's shared rate limiter (window items in its echo ledger table). */
+  readonly limiter: RateLimiter;
 }
 
 export interface Harness {
@@ -34,14 +38,17 @@ export interface Harness {
 }
 
 export interface HarnessOptions {
-  /** Emulator quotas (both regions) and the pacer's. */
+  /** Emulator quotas (both regions) and the rate limiter's. @default the emulator's defaults, unpaced */
   readonly quotas?: Record<string, number>;
+  /** Kinds the reconcilers cover. @default every kind but shadows */
+  readonly kinds?: readonly ReconciledKind[];
   readonly pageSize?: number;
   readonly concurrency?: number;
 }
 
 const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
 
+/** Window counts in memory: the limiter's logic without a table (one process, as one region's Lambdas share one table). */
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const tables = await startJournalTables();
   const a = await tables.createTables('a');
@@ -52,8 +59,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
 
   const region = async (name: string, ledgerTable: string): Promise<Region> => {
     const emulator = await startIotEmulator({ region: name, quotas: options.quotas });
-    // One attempt: a throttled call surfaces (and is counted) instead of being retried away.
-    const iot = new IoTClient({ region: name, endpoint: emulator.endpoint, credentials, maxAttempts: 1 });
+    // Two attempts: a socket the emulator closed under load is retried, and every throttle is still counted
+    // (countThrottles runs once per attempt).
+    const iot = new IoTClient({ region: name, endpoint: emulator.endpoint, credentials, maxAttempts: 2 });
     let throttled = 0;
     iot.middlewareStack.add(
       (next) => async (args) => {
@@ -66,7 +74,12 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       },
       { step: 'deserialize', name: 'countThrottles' },
     );
-    paceClient(iot, new Pacer(Pacer.share(options.quotas ?? {}, 1)));
+    // The region's limiter as replayDepsFromEnv wires it, with its windows counted in memory: dynalite takes
+    // ~15 ms per write to one item, which would dominate a bulk run (the ledger counter: rate-limiter.test.ts).
+    const limiter = new RateLimiter(new MemoryWindowCounter(), { quotas: options.quotas ?? {} });
+    rateLimitClient(iot, limiter);
+    const identity = identityDeps(name, emulator.endpoint);
+    rateLimitClient(identity.dataPlane, limiter);
     const deps: ReplayDeps = {
       iot,
       journal,
@@ -74,10 +87,18 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       region: name,
       now,
       metricsNamespace: 'IotDrTest',
+      identity,
     };
-    const reconciler = new Reconciler({ replay: deps, ledgerTableName: ledgerTable, graceMs: GRACE_MS, pageSize: options.pageSize, concurrency: options.concurrency });
+    const reconciler = new Reconciler({
+      replay: deps,
+      ledgerTableName: ledgerTable,
+      graceMs: GRACE_MS,
+      pageSize: options.pageSize,
+      concurrency: options.concurrency,
+      kinds: options.kinds,
+    });
     const admin = new IoTClient({ region: name, endpoint: emulator.endpoint, credentials });
-    return { name, emulator, admin, deps, reconciler, throttled: () => throttled };
+    return { name, emulator, admin, deps, reconciler, throttled: () => throttled, limiter };
   };
 
   const ra = await region('us-west-2', a.ledgerTable);

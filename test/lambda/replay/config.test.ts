@@ -4,6 +4,7 @@ const env = {
   AWS_REGION: 'eu-central-1',
   JOURNAL_TABLE_NAME: 'journal',
   ECHO_LEDGER_TABLE_NAME: 'ledger',
+  ACCOUNT_ID: '123456789012',
 };
 
 describe('replay dependencies from the environment', () => {
@@ -17,11 +18,17 @@ describe('replay dependencies from the environment', () => {
     deps.iot.destroy();
   });
 
+  test('the identity replays get the account id, and data-plane and Lambda clients of this region', async () => {
+    const deps = replayDepsFromEnv(env);
+    expect(deps.identity.accountId).toBe('123456789012');
+    expect(readReplayConfig(env).accountId).toBe('123456789012');
+  });
+
   test('METRICS_NAMESPACE overrides the namespace', () => {
     expect(replayDepsFromEnv({ ...env, METRICS_NAMESPACE: 'Custom' }).metricsNamespace).toBe('Custom');
   });
 
-  test.each(['AWS_REGION', 'JOURNAL_TABLE_NAME', 'ECHO_LEDGER_TABLE_NAME'])('missing %s fails at load with its name', (name) => {
+  test.each(['AWS_REGION', 'JOURNAL_TABLE_NAME', 'ECHO_LEDGER_TABLE_NAME', 'ACCOUNT_ID'])('missing %s fails at load with its name', (name) => {
     const partial: Record<string, string> = { ...env };
     delete partial[name];
     expect(() => replayDepsFromEnv(partial)).toThrow(name);

@@ -13,6 +13,7 @@ import type { EntityKind, EntityState, JournalItem, ReplayTaskInput } from '../.
 import type { ReplayDeps } from '../../../lambda/replay/common';
 import { makeVersion } from '../../../lambda/shared/version';
 import { type JournalTables, startJournalTables } from '../../support/journal-tables';
+import { identityDeps } from '../../support/identity-deps';
 
 export const LOCAL = 'us-west-2';
 export const REMOTE = 'us-east-1';
@@ -59,6 +60,7 @@ export async function newContext(): Promise<ReplayTestContext> {
     region: LOCAL,
     now: () => NOW,
     metricsNamespace: 'IotDrTest',
+    identity: identityDeps(LOCAL),
   };
   return {
     deps,
@@ -127,7 +129,7 @@ export function sentCommands(iotMock: IotMock): string[] {
   return iotMock.calls().map((c) => (c.args[0] as { constructor: { name: string } }).constructor.name.replace(/Command$/, ''));
 }
 
-const READS = new Set(['DescribeThing', 'DescribeThingType', 'DescribeThingGroup', 'ListThingGroupsForThing']);
+const READS = new Set(['DescribeThing', 'DescribeThingType', 'DescribeThingGroup', 'ListThingGroupsForThing', 'ListThingPrincipals']);
 /** Names of the IoT writes the client sent, in order. */
 export function sentWrites(iotMock: IotMock): string[] {
   return sentCommands(iotMock).filter((n) => !READS.has(n));

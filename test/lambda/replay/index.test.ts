@@ -22,6 +22,7 @@ import { type JournalTables, startJournalTables } from '../../support/journal-ta
 import { invokeBundle } from '../bundle-runner';
 import { LOCAL, NOW, captureOutput, journalItem, taskFor } from './harness';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { identityDeps, TEST_ACCOUNT_ID } from '../../support/identity-deps';
 
 let clock = NOW;
 let emulator: IotEmulator;
@@ -55,6 +56,7 @@ beforeEach(async () => {
     region: LOCAL,
     now: () => clock,
     metricsNamespace: 'IotDrTest',
+    identity: identityDeps(LOCAL, emulator.endpoint),
   };
   handlers = {
     thing: createThingReplay(deps),
@@ -251,6 +253,7 @@ describe('the replay bundle', () => {
         AWS_ENDPOINT_URL_DYNAMODB: tables.endpoint,
         JOURNAL_TABLE_NAME: names.journalTable,
         ECHO_LEDGER_TABLE_NAME: names.ledgerTable,
+        ACCOUNT_ID: TEST_ACCOUNT_ID,
       },
     );
     expect(outcomes).toEqual([

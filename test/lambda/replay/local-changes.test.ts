@@ -27,6 +27,7 @@ import type { JournalItem } from '../../../lambda/shared/model';
 import { type IotEmulator, type RegistryEvent, startIotEmulator } from '../../support/iot-emulator';
 import { type JournalTables, startJournalTables } from '../../support/journal-tables';
 import { captureOutput, journalItem, LOCAL, taskFor } from './harness';
+import { identityDeps } from '../../support/identity-deps';
 
 let emulator: IotEmulator;
 let tables: JournalTables;
@@ -76,7 +77,7 @@ beforeEach(async () => {
   );
   const ledger = new EchoLedgerStore(tables.doc, names.ledgerTable);
   const journal = new JournalStore(tables.doc, names.journalTable);
-  const deps: ReplayDeps = { iot, journal, ledger, region: LOCAL, now: Date.now, metricsNamespace: 'IotDrTest' };
+  const deps: ReplayDeps = { iot, journal, ledger, region: LOCAL, now: Date.now, metricsNamespace: 'IotDrTest', identity: identityDeps(LOCAL, emulator.endpoint) };
   const events: RegistryEvent[] = [];
   emulator.onEvent((e) => events.push(e));
   world = {

@@ -10,8 +10,8 @@ import type { SQSEvent } from 'aws-lambda';
 import { type ParkedItem } from '../../../lambda/contract';
 import { EchoLedgerStore } from '../../../lambda/shared/echo-ledger-store';
 import { JournalStore } from '../../../lambda/shared/journal-store';
-import { memberKeys, thingGroupKeys, thingKeys } from '../../../lambda/shared/keys';
-import type { JournalItem } from '../../../lambda/shared/model';
+import { memberKeys, provisioningTemplateKeys, thingGroupKeys, thingKeys } from '../../../lambda/shared/keys';
+import { ENTITY_KINDS, type JournalItem } from '../../../lambda/shared/model';
 import type { ReplayDeps } from '../../../lambda/replay/common';
 import {
   type ParkingDeps,
@@ -25,6 +25,7 @@ import {
 import { type IotEmulator, startIotEmulator } from '../../support/iot-emulator';
 import { type JournalTables, startJournalTables } from '../../support/journal-tables';
 import { LOCAL, NOW, REMOTE, captureOutput, journalItem } from './harness';
+import { identityDeps } from '../../support/identity-deps';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -58,6 +59,7 @@ beforeEach(async () => {
     region: LOCAL,
     now: () => clock,
     metricsNamespace: 'IotDrTest',
+    identity: identityDeps(LOCAL, emulator.endpoint),
   };
   sent = [];
   deps = {
@@ -223,6 +225,37 @@ describe('a parked item', () => {
   });
 });
 
+describe('device identities', () => {
+  it('every entity kind has its replay', () => {
+    expect(Object.keys(kindReplayers(replayDeps)).sort()).toEqual([...ENTITY_KINDS].sort());
+  });
+
+  it('a provisioning template whose hook Lambda is not deployed here is parked, then dead-lettered with that reason', async () => {
+    const template = journalItem({
+      keys: provisioningTemplateKeys('fleet'),
+      kind: 'provisioningTemplate',
+      state: {
+        templateName: 'fleet',
+        templateBody: '{}',
+        enabled: true,
+        provisioningRoleArn: 'arn:aws:iam::123456789012:role/provisioning',
+        preProvisioningHook: { targetArn: 'arn:aws:lambda:{{cdk-iot-dr:region}}:{{cdk-iot-dr:account}}:function:check-serial' },
+      },
+    });
+    await put(template);
+    const hook = `arn:aws:lambda:${LOCAL}:123456789012:function:check-serial`;
+    expect(await handle(parked(template))).toBe('parked');
+    expect(sent.map((s) => [s.queue, s.body.error, s.body.cause])).toEqual([
+      ['parking', 'DependencyNotReady', `pre-provisioning hook Lambda ${hook} does not exist in ${LOCAL}: deploy it there`],
+    ]);
+    sent = [];
+    expect(await handle(parked(template, { firstFailedAt: iso(NOW - DAY_MS - 1000) }))).toBe('dead-lettered');
+    expect(sent.map((s) => [s.queue, s.body.reason, s.body.error, s.body.cause])).toEqual([
+      ['deadLetter', 'ParkingExpired', 'DependencyNotReady', `pre-provisioning hook Lambda ${hook} does not exist in ${LOCAL}: deploy it there`],
+    ]);
+  });
+});
+
 describe('what can never succeed goes to the dead-letter queue with its reason', () => {
   it('a key with no journal item (MalformedInput), at once', async () => {
     const item = lamp();
@@ -238,9 +271,9 @@ describe('what can never succeed goes to the dead-letter queue with its reason',
   });
 
   it('a key of no known kind (UnknownEntityKind)', async () => {
-    expect(await handle({ key: 'shadow#a#b', partition: 'thing#a', attempt: 1, firstFailedAt: iso(NOW) })).toBe('dead-lettered');
+    expect(await handle({ key: 'jobTemplate#a', partition: 'jobTemplate#a', attempt: 1, firstFailedAt: iso(NOW) })).toBe('dead-lettered');
     expect(sent.map((s) => [s.queue, s.body.reason, s.body.cause])).toEqual([
-      ['deadLetter', 'UnknownEntityKind', 'No replay handler for journal key shadow#a#b'],
+      ['deadLetter', 'UnknownEntityKind', 'No replay handler for journal key jobTemplate#a'],
     ]);
   });
 

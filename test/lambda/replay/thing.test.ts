@@ -4,11 +4,13 @@ import {
   DescribeThingCommand,
   DeprecateThingTypeCommand,
   DescribeThingTypeCommand,
+  DetachThingPrincipalCommand,
+  ListThingPrincipalsCommand,
   UpdateThingCommand,
 } from '@aws-sdk/client-iot';
 import { hashFingerprint, versionFingerprint } from '../../../lambda/shared/echo-ledger-store';
 import { TOMBSTONE_HASH, stateHash } from '../../../lambda/shared/hash';
-import { thingKeys, thingTypeKeys } from '../../../lambda/shared/keys';
+import { principalKeys, thingKeys, thingTypeKeys } from '../../../lambda/shared/keys';
 import type { JournalItem, ThingState } from '../../../lambda/shared/model';
 import { createThingReplay } from '../../../lambda/replay/thing';
 import {
@@ -44,6 +46,8 @@ let output: () => Record<string, unknown>[];
 beforeEach(async () => {
   ctx = await newContext();
   output = captureOutput();
+  // A thing has no principals unless a test says so.
+  ctx.iotMock.on(ListThingPrincipalsCommand).resolves({ principals: [] });
 });
 afterEach(() => jest.restoreAllMocks());
 
@@ -406,5 +410,78 @@ describe('thing replay', () => {
       ['ERROR', 'thing#nope'],
     ]);
     expect(emfLines(output())).toHaveLength(0);
+  });
+});
+
+describe('deleting a thing that still has principals', () => {
+  const CERT_A = 'a'.repeat(64);
+  const CERT_B = 'b'.repeat(64);
+  const CERT_C = 'c'.repeat(64);
+  const arn = (id: string) => `arn:aws:iot:${LOCAL}:123456789012:cert/${id}`;
+  const principalItem = (certificateId: string, live: boolean, eventTime: number): JournalItem =>
+    journalItem({
+      keys: principalKeys('sensor-1', certificateId),
+      kind: 'principal',
+      state: live ? { thingName: 'sensor-1', certificateId } : undefined,
+      eventTime,
+    });
+
+  /** The thing's tombstone (at NOW - 1500) and a thing here with `principals` attached. */
+  async function thingWith(principals: string[]): Promise<JournalItem> {
+    const item = thingItem(undefined);
+    await ctx.putItem(item);
+    ctx.iotMock.on(DescribeThingCommand).resolves({ thingName: 'sensor-1', attributes: {}, version: 6 });
+    ctx.iotMock.on(ListThingPrincipalsCommand).resolves({ principals });
+    ctx.iotMock.on(DetachThingPrincipalCommand).resolves({});
+    ctx.iotMock.on(DeleteThingCommand).resolves({});
+    return item;
+  }
+
+  test('detaches principals the journal has no live item for, then deletes', async () => {
+    const cognito = 'us-west-2:11111111-2222-3333-4444-555555555555';
+    const item = await thingWith([arn(CERT_A), arn(CERT_B), cognito]);
+    // CERT_A: never journaled; CERT_B: tombstoned; the Cognito identity: no journal kind at all.
+    await ctx.putItem(principalItem(CERT_B, false, NOW - 1000));
+
+    expect((await createThingReplay(ctx.deps)(taskFor(item))).action).toBe('deleted');
+    expect(sentWrites(ctx.iotMock)).toEqual(['DetachThingPrincipal', 'DetachThingPrincipal', 'DetachThingPrincipal', 'DeleteThing']);
+    expect(ctx.iotMock.commandCalls(DetachThingPrincipalCommand).map((c) => c.args[0].input)).toEqual([
+      { thingName: 'sensor-1', principal: arn(CERT_A) },
+      { thingName: 'sensor-1', principal: arn(CERT_B) },
+      { thingName: 'sensor-1', principal: cognito },
+    ]);
+    // The detached principals' known state is the tombstone: their own tombstones find the region in step.
+    expect((await ctx.deps.ledger.knownState(principalKeys('sensor-1', CERT_A).sk))?.stateHash).toBe(TOMBSTONE_HASH);
+  });
+
+  test("a live principal item older than the thing's tombstone: the delete waits for its tombstone", async () => {
+    const item = await thingWith([arn(CERT_A), arn(CERT_C)]);
+    await ctx.putItem(principalItem(CERT_C, true, NOW - 9000));
+
+    await expect(createThingReplay(ctx.deps)(taskFor(item))).rejects.toMatchObject({ name: 'DependencyNotReady', missing: principalKeys('sensor-1', CERT_C).sk });
+    expect(ctx.iotMock.commandCalls(DeleteThingCommand)).toHaveLength(0);
+    expect(ctx.iotMock.commandCalls(DetachThingPrincipalCommand).map((c) => c.args[0].input.principal)).toEqual([arn(CERT_A)]);
+  });
+
+  test("a live principal item newer than the thing's tombstone (attached while the thing was deleted elsewhere): the tombstone wins", async () => {
+    const item = await thingWith([arn(CERT_C)]);
+    await ctx.putItem(principalItem(CERT_C, true, NOW - 500));
+
+    expect((await createThingReplay(ctx.deps)(taskFor(item))).action).toBe('deleted');
+    expect(sentWrites(ctx.iotMock)).toEqual(['DetachThingPrincipal', 'DeleteThing']);
+    expect(output().some((l) => l.level === 'WARN' && String(l.message).includes("the thing's tombstone wins"))).toBe(true);
+  });
+
+  test('IoT refusing the delete while the detach propagates → DependencyNotReady (retried)', async () => {
+    const item = await thingWith([arn(CERT_A)]);
+    ctx.iotMock.on(DeleteThingCommand).rejects(invalidRequest('Cannot delete thing sensor-1: it has principals attached'));
+
+    await expect(createThingReplay(ctx.deps)(taskFor(item))).rejects.toMatchObject({ name: 'DependencyNotReady' });
+  });
+
+  test('a principal detached meanwhile (not found) is fine', async () => {
+    const item = await thingWith([arn(CERT_A)]);
+    ctx.iotMock.on(DetachThingPrincipalCommand).rejects(notFound());
+    expect((await createThingReplay(ctx.deps)(taskFor(item))).action).toBe('deleted');
   });
 });

@@ -1,8 +1,9 @@
 import { Duration, type Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import { REGISTRY_EVENT_TOPICS } from '../../../lambda/contract';
-import { EchoLedger, RegistryCapture, type RegistryCaptureProps, ReplicationJournal } from '../../../lib';
+import { IDENTITY_EVENT_NAMES, REGISTRY_EVENT_TOPICS } from '../../../lambda/contract';
+import { EchoLedger, ManagementEventsTrail, RegistryCapture, type RegistryCaptureProps, ReplicationJournal } from '../../../lib';
 import { PRIMARY, SECONDARY, arnJoin, getAtt, logicalId, ref, policyStatements, stackIn } from '../helpers';
 
 function captureIn(stack: Stack, props: Partial<RegistryCaptureProps> = {}) {
@@ -90,10 +91,87 @@ describe('RegistryCapture', () => {
       template.hasResourceProperties('AWS::SQS::QueuePolicy', {
         Queues: [ref(queue)],
         PolicyDocument: {
-          Statement: [Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })],
+          Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
         },
       });
     }
+  });
+
+  it('sends successful IoT identity calls from CloudTrail to the queue, exactly these, retrying a day before dead-lettering', () => {
+    const rule = parts.capture.identityEventsRule;
+    const resource = template.toJSON().Resources[logicalId(rule)];
+    expect(resource.Properties.State).toBe('ENABLED');
+    expect(resource.Properties.EventBusName).toBeUndefined(); // the default bus
+    expect(resource.Properties.EventPattern).toEqual({
+      source: ['aws.iot'],
+      'detail-type': ['AWS API Call via CloudTrail'],
+      detail: {
+        eventSource: ['iot.amazonaws.com'],
+        eventName: [...IDENTITY_EVENT_NAMES],
+        errorCode: [{ exists: false }],
+      },
+    });
+    expect(resource.Properties.Targets).toEqual([
+      {
+        Id: 'Target0',
+        Arn: getAtt(parts.capture.queue, 'Arn'),
+        DeadLetterConfig: { Arn: getAtt(parts.capture.deadLetterQueue, 'Arn') },
+        RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 24 * 3600 },
+      },
+    ]);
+    expect(IDENTITY_EVENT_NAMES).toHaveLength(25);
+    // Only this rule may send to the queues on EventBridge's behalf.
+    for (const [queue, actions] of [
+      [parts.capture.queue, ['sqs:SendMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl']],
+      [parts.capture.deadLetterQueue, 'sqs:SendMessage'],
+    ] as const) {
+      template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+        Queues: [ref(queue)],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Action: actions,
+              Effect: 'Allow',
+              Principal: { Service: 'events.amazonaws.com' },
+              Condition: { ArnEquals: { 'aws:SourceArn': getAtt(rule, 'Arn') } },
+            }),
+          ]),
+        },
+      });
+    }
+  });
+
+  it('creates a single-region, write-only management-events trail into an encrypted, TLS-only, access-logged bucket', () => {
+    template.resourceCountIs('AWS::CloudTrail::Trail', 1);
+    template.hasResourceProperties('AWS::CloudTrail::Trail', {
+      IsLogging: true,
+      IsMultiRegionTrail: false,
+      IncludeGlobalServiceEvents: false,
+      EnableLogFileValidation: true,
+      S3BucketName: ref(parts.capture.trailBucket!),
+      EventSelectors: [{ IncludeManagementEvents: true, ReadWriteType: 'WriteOnly' }],
+    });
+    const buckets = template.toJSON().Resources;
+    const bucket = buckets[logicalId(parts.capture.trailBucket!)];
+    expect(bucket.DeletionPolicy).toBe('Retain');
+    expect(bucket.Properties).toMatchObject({
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+      PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+      LifecycleConfiguration: { Rules: [{ ExpirationInDays: 90, Status: 'Enabled' }] },
+      LoggingConfiguration: { DestinationBucketName: expect.anything() },
+    });
+    template.resourceCountIs('AWS::S3::Bucket', 2);
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: ref(parts.capture.trailBucket!),
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
+      },
+    });
+  });
+
+  it('replicates no shadows by default', () => {
+    expect(parts.capture.shadowRules).toEqual([]);
+    expect(parts.capture.replicatesShadows).toBe(false);
   });
 
   it('runs the capture handler on Node.js 22 / arm64 with tracing, batches of ten and partial failures', () => {
@@ -110,6 +188,10 @@ describe('RegistryCapture', () => {
           DEAD_LETTER_QUEUE_URL: ref(parts.capture.deadLetterQueue),
           TOMBSTONE_TTL_SECONDS: String(14 * 24 * 3600),
           METRICS_NAMESPACE: 'IotDr',
+          ACCOUNT_ID: '222222222222',
+          OWN_ROLE_ARNS: '',
+          SHADOWS_ENABLED: 'false',
+          MAX_RECEIVE_COUNT: '5',
         },
       },
     });
@@ -141,6 +223,17 @@ describe('RegistryCapture', () => {
       { Action: ['iot:DescribeThing', 'iot:ListThingGroupsForThing'], Effect: 'Allow', Resource: arnJoin('iot', PRIMARY, 'thing/*') },
       { Action: 'iot:DescribeThingGroup', Effect: 'Allow', Resource: arnJoin('iot', PRIMARY, 'thinggroup/*') },
       { Action: 'iot:DescribeThingType', Effect: 'Allow', Resource: arnJoin('iot', PRIMARY, 'thingtype/*') },
+      { Action: 'iot:DescribeCertificate', Effect: 'Allow', Resource: arnJoin('iot', PRIMARY, 'cert/*') },
+      { Action: 'iot:DescribeCACertificate', Effect: 'Allow', Resource: arnJoin('iot', PRIMARY, 'cacert/*') },
+      { Action: ['iot:GetPolicy', 'iot:GetPolicyVersion', 'iot:ListPolicyVersions'], Effect: 'Allow', Resource: arnJoin('iot', PRIMARY, 'policy/*') },
+      { Action: 'iot:ListAttachedPolicies', Effect: 'Allow', Resource: [arnJoin('iot', PRIMARY, 'cert/*'), arnJoin('iot', PRIMARY, 'thinggroup/*')] },
+      { Action: 'iot:ListThingPrincipals', Effect: 'Allow', Resource: arnJoin('iot', PRIMARY, 'thing/*') },
+      {
+        Action: ['iot:DescribeProvisioningTemplate', 'iot:DescribeProvisioningTemplateVersion'],
+        Effect: 'Allow',
+        Resource: arnJoin('iot', PRIMARY, 'provisioningtemplate/*'),
+      },
+      { Action: 'iot:DescribeRoleAlias', Effect: 'Allow', Resource: arnJoin('iot', PRIMARY, 'rolealias/*') },
       // X-Ray's wildcard, in the function's TracingPolicy of its own.
       { Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], Effect: 'Allow', Resource: '*' },
     ]);
@@ -228,6 +321,74 @@ describe('RegistryCapture options', () => {
     expect(template.toJSON().Resources[logicalId(capture.deadLetterQueue)].DeletionPolicy).toBe('Retain');
   });
 
+  it('recognises the writes of the roles it is given, including roles created after it', () => {
+    const stack = stackIn(PRIMARY);
+    const { capture } = captureIn(stack);
+    const later = new iam.Role(stack, 'ReplayRole', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
+    const imported = iam.Role.fromRoleArn(stack, 'Imported', 'arn:aws:iam::222222222222:role/service-role/reconciler');
+    capture.recogniseOwnWrites(later, imported, later);
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          OWN_ROLE_ARNS: { 'Fn::Join': ['', [getAtt(later, 'Arn'), ',arn:aws:iam::222222222222:role/service-role/reconciler']] },
+        }),
+      },
+    });
+  });
+
+  it('warns when no role is recognised as the pipeline\'s own, and not once one is', () => {
+    const lonely = stackIn(PRIMARY);
+    captureIn(lonely);
+    Annotations.fromStack(lonely).hasWarning('/Test-us-west-2/Capture', Match.stringLikeRegexp('recognises no role'));
+    const wired = stackIn(PRIMARY);
+    const { capture } = captureIn(wired);
+    capture.recogniseOwnWrites(new iam.Role(wired, 'Replay', { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') }));
+    Annotations.fromStack(wired).hasNoWarning('/Test-us-west-2/Capture', Match.stringLikeRegexp('recognises no role'));
+  });
+
+  it('relies on an existing trail when told: no trail, no bucket, the rule all the same', () => {
+    const stack = stackIn(PRIMARY);
+    const { capture } = captureIn(stack, { managementEventsTrail: ManagementEventsTrail.EXISTING });
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::CloudTrail::Trail', 0);
+    template.resourceCountIs('AWS::S3::Bucket', 0);
+    template.resourceCountIs('AWS::Events::Rule', 1);
+    expect(capture.trail).toBeUndefined();
+    expect(capture.trailBucket).toBeUndefined();
+  });
+
+  it('with replicateShadows, sends the four shadow topics to the queue and may read shadows on a tie', () => {
+    const stack = stackIn(PRIMARY);
+    const { capture } = captureIn(stack, { replicateShadows: true });
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::IoT::TopicRule', 10);
+    expect(capture.shadowRules).toHaveLength(4);
+    const role = getAtt(capture.ruleRole, 'Arn');
+    for (const topic of [
+      '$aws/things/+/shadow/update/documents',
+      '$aws/things/+/shadow/name/+/update/documents',
+      '$aws/things/+/shadow/delete/accepted',
+      '$aws/things/+/shadow/name/+/delete/accepted',
+    ]) {
+      template.hasResourceProperties('AWS::IoT::TopicRule', {
+        TopicRulePayload: {
+          Sql: `SELECT *, topic() AS topic FROM '${topic}'`,
+          AwsIotSqlVersion: '2016-03-23',
+          RuleDisabled: false,
+          Actions: [{ Sqs: { QueueUrl: ref(capture.queue), RoleArn: role, UseBase64: false } }],
+          ErrorAction: { Sqs: { QueueUrl: ref(capture.deadLetterQueue), RoleArn: role, UseBase64: false } },
+        },
+      });
+    }
+    template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ SHADOWS_ENABLED: 'true' }) } });
+    expect(policyStatements(template, capture.function.role!)).toContainEqual({
+      Action: 'iot:GetThingShadow',
+      Effect: 'Allow',
+      Resource: arnJoin('iot', PRIMARY, 'thing/*'),
+    });
+  });
+
   it('encrypts both queues with a customer managed key IoT may use', () => {
     const stack = stackIn(PRIMARY);
     const key = new kms.Key(stack, 'QueueKey');
@@ -238,6 +399,17 @@ describe('RegistryCapture options', () => {
       Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
       Effect: 'Allow',
       Resource: getAtt(key, 'Arn'),
+    });
+    // EventBridge sends CloudTrail events to the queue (and undeliverable ones to the dead-letter queue) with the key.
+    template.hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: ['kms:Decrypt', 'kms:Encrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*'],
+            Principal: { Service: 'events.amazonaws.com' },
+          }),
+        ]),
+      },
     });
     // The function dead-letters malformed events itself, so it needs the key to send as well.
     expect(policyStatements(template, capture.function.role!)).toContainEqual({

@@ -3,6 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as events from 'aws-cdk-lib/aws-events';
 import { CreateThingCommand } from '@aws-sdk/client-iot';
 import { StateMachine } from 'aws-local-stepfunctions';
+import { RECONCILED_KINDS } from '../../../lambda/contract';
 import { summarize } from '../../../lambda/reconcile';
 import { mergeDrift } from '../../../lambda/reconcile/reconcile';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -39,9 +40,12 @@ describe('RegistryReconciler', () => {
     expect(text).toContain('\\"Mode\\":\\"DISTRIBUTED\\"');
     expect(text).toContain('\\"MaxConcurrency\\":3');
     expect(text).toContain('\\"totalSegments\\":2');
-    for (const kind of ['thing', 'thingType', 'thingGroup', 'member']) expect(text).toContain(`\\"kind\\":\\"${kind}\\"`);
+    for (const kind of RECONCILED_KINDS.filter((k) => k !== 'shadow')) expect(text).toContain(`\\"kind\\":\\"${kind}\\"`);
+    expect(text).not.toContain('\\"kind\\":\\"shadow\\"');
     template.hasResourceProperties('AWS::Lambda::Function', {
-      Environment: { Variables: Match.objectLike({ RECONCILE_GRACE_SECONDS: '1800', RECONCILE_CONCURRENCY: '3', RECONCILE_TPS_QUOTAS: '{}' }) },
+      Environment: {
+        Variables: Match.objectLike({ RECONCILE_GRACE_SECONDS: '1800', RECONCILE_CONCURRENCY: '3', IOT_QUOTAS: '{}', ACCOUNT_ID: ACCOUNT, SHADOWS_ENABLED: 'false' }),
+      },
     });
   });
 
@@ -55,6 +59,11 @@ describe('RegistryReconciler', () => {
     // The function's list calls and tracing, and the state machine's log delivery and tracing: each in a policy of its own.
     expect(wildcardActions).toEqual(
       [
+        'iot:ListCACertificates',
+        'iot:ListCertificates',
+        'iot:ListPolicies',
+        'iot:ListProvisioningTemplates',
+        'iot:ListRoleAliases',
         'iot:ListThingGroups',
         'iot:ListThingTypes',
         'iot:ListThings',
@@ -65,6 +74,46 @@ describe('RegistryReconciler', () => {
     );
     expect(actions).toEqual(expect.arrayContaining(['iot:CreateThing', 'iot:ListThingsInThingGroup', 'dynamodb:Scan', 'dynamodb:BatchGetItem']));
     expect(actions).not.toContain('dynamodb:DeleteTable');
+  });
+
+  test('IAM for the device identities: their describes on their own resource types, the rate limiter on its window items only', () => {
+    const { template } = build();
+    const all = statements(template);
+    const actionsOn = (resource: string): string[] =>
+      all.filter((s) => JSON.stringify(s.Resource).includes(`:${resource}/*`)).flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
+    expect(actionsOn('cert')).toEqual(expect.arrayContaining(['iot:DescribeCertificate', 'iot:ListAttachedPolicies']));
+    expect(actionsOn('cacert')).toEqual(expect.arrayContaining(['iot:DescribeCACertificate']));
+    expect(actionsOn('policy')).toEqual(expect.arrayContaining(['iot:GetPolicy', 'iot:GetPolicyVersion', 'iot:ListPolicyVersions', 'iot:ListTargetsForPolicy']));
+    expect(actionsOn('rolealias')).toEqual(expect.arrayContaining(['iot:DescribeRoleAlias']));
+    expect(actionsOn('provisioningtemplate')).toEqual(expect.arrayContaining(['iot:DescribeProvisioningTemplate', 'iot:DescribeProvisioningTemplateVersion']));
+    expect(actionsOn('thing')).toEqual(expect.arrayContaining(['iot:DescribeThing', 'iot:ListThingPrincipals']));
+    expect(actionsOn('thing')).not.toContain('iot:GetThingShadow');
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: 'dynamodb:UpdateItem',
+            Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['rate#*'] } },
+          }),
+        ]),
+      },
+    });
+  });
+
+  test('shadows: compared (and their reads granted) only when they are replicated', () => {
+    const { template } = build({ replicateShadows: true });
+    const text = JSON.stringify(Object.values(template.findResources('AWS::StepFunctions::StateMachine'))[0]);
+    expect(text).toContain('\\"kind\\":\\"shadow\\"');
+    const actions = statements(template).flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
+    expect(actions).toEqual(expect.arrayContaining(['iot:GetThingShadow', 'iot:ListNamedShadowsForThing']));
+    template.hasResourceProperties('AWS::Lambda::Function', { Environment: { Variables: Match.objectLike({ SHADOWS_ENABLED: 'true' }) } });
+  });
+
+  test('raised quotas reach the handler as IOT_QUOTAS', () => {
+    const { template } = build({ iotQuotas: { RegisterCertificateWithoutCA: 50, AttachPolicy: 40 } });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ IOT_QUOTAS: JSON.stringify({ RegisterCertificateWithoutCA: 50, AttachPolicy: 40 }) }) },
+    });
   });
 
   test('alarms on drift found, drift left unrepaired and failed runs', () => {
@@ -93,6 +142,7 @@ describe('RegistryReconciler', () => {
     expect(() => build({ pageSize: 500 })).toThrow(/pageSize/);
     expect(() => build({ maxConcurrency: 0 })).toThrow(/maxConcurrency/);
     expect(() => build({ iotQuotas: { MakeCoffee: 1 } })).toThrow(/iotQuotas/);
+    expect(() => build({ iotQuotas: { RegisterCertificateWithoutCA: 0 } })).toThrow(/iotQuotas/);
   });
 });
 

@@ -29,9 +29,17 @@ export function record(sk: string, pk = sk, originRegion = SECONDARY) {
   };
 }
 
+/** The replay task states routed by default (shadows only with `replicateShadows`). */
 export const KIND_STATES = [
   REPLAY_STATE_NAMES.replayThing,
   REPLAY_STATE_NAMES.replayThingType,
   REPLAY_STATE_NAMES.replayThingGroup,
   REPLAY_STATE_NAMES.replayMembership,
+  REPLAY_STATE_NAMES.replayCertificate,
+  REPLAY_STATE_NAMES.replayCaCertificate,
+  REPLAY_STATE_NAMES.replayPolicy,
+  REPLAY_STATE_NAMES.replayPolicyTarget,
+  REPLAY_STATE_NAMES.replayPrincipal,
+  REPLAY_STATE_NAMES.replayProvisioningTemplate,
+  REPLAY_STATE_NAMES.replayRoleAlias,
 ];

@@ -6,7 +6,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { replayIn } from './fixture';
 import { EchoLedger, type RegistryReplayOptions } from '../../../lib';
 import { REPLAY_STATE_NAMES } from '../../../lib/replay/state-names';
-import { PRIMARY, arnJoin, getAtt, policiesOf, policyStatements, ref, stackIn, stateMachineDefinition } from '../helpers';
+import { ACCOUNT, PRIMARY, arnJoin, getAtt, policiesOf, policyStatements, ref, stackIn, stateMachineDefinition } from '../helpers';
 
 describe('RegistryReplay', () => {
   let stack: Stack;
@@ -83,11 +83,22 @@ describe('RegistryReplay', () => {
 
   describe('replay functions', () => {
     const iot = (type: string) => arnJoin('iot', PRIMARY, `${type}/*`);
+    const passRole = {
+      Action: 'iam:PassRole',
+      Effect: 'Allow',
+      Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:iam::${ACCOUNT}:role/*`]] },
+      Condition: { StringEquals: { 'iam:PassedToService': 'iot.amazonaws.com' } },
+    };
     it.each([
       [
         REPLAY_STATE_NAMES.replayThing,
         [
-          { Action: ['iot:DescribeThing', 'iot:CreateThing', 'iot:UpdateThing', 'iot:DeleteThing'], Effect: 'Allow', Resource: iot('thing') },
+          {
+            Action: ['iot:DescribeThing', 'iot:CreateThing', 'iot:UpdateThing', 'iot:DeleteThing', 'iot:ListThingPrincipals', 'iot:DetachThingPrincipal'],
+            Effect: 'Allow',
+            Resource: iot('thing'),
+          },
+          { Action: 'iot:DetachThingPrincipal', Effect: 'Allow', Resource: iot('cert') },
           { Action: ['iot:DescribeThingType', 'iot:DeprecateThingType'], Effect: 'Allow', Resource: iot('thingtype') },
         ],
       ],
@@ -127,7 +138,110 @@ describe('RegistryReplay', () => {
           },
         ],
       ],
-    ])('%s may read the journal, write the ledger and make its own IoT calls only', (state, iotStatements) => {
+      [
+        REPLAY_STATE_NAMES.replayCertificate,
+        [
+          {
+            Action: [
+              'iot:DescribeCertificate',
+              'iot:UpdateCertificate',
+              'iot:DeleteCertificate',
+              'iot:ListPrincipalThings',
+              'iot:DetachThingPrincipal',
+              'iot:ListAttachedPolicies',
+              'iot:DetachPolicy',
+            ],
+            Effect: 'Allow',
+            Resource: iot('cert'),
+          },
+          { Action: 'iot:DetachThingPrincipal', Effect: 'Allow', Resource: iot('thing') },
+          { Action: 'iot:DescribeCACertificate', Effect: 'Allow', Resource: iot('cacert') },
+        ],
+        // No resource-level permission (the certificate's ARN exists only after the call): a policy of its own.
+        [{ Action: ['iot:RegisterCertificate', 'iot:RegisterCertificateWithoutCA'], Effect: 'Allow', Resource: '*' }],
+      ],
+      [
+        REPLAY_STATE_NAMES.replayCaCertificate,
+        [
+          { Action: ['iot:DescribeCACertificate', 'iot:UpdateCACertificate', 'iot:DeleteCACertificate'], Effect: 'Allow', Resource: iot('cacert') },
+        ],
+        [{ Action: 'iot:RegisterCACertificate', Effect: 'Allow', Resource: '*' }],
+      ],
+      [
+        REPLAY_STATE_NAMES.replayPolicy,
+        [
+          {
+            Action: [
+              'iot:ListPolicyVersions',
+              'iot:GetPolicyVersion',
+              'iot:CreatePolicy',
+              'iot:CreatePolicyVersion',
+              'iot:SetDefaultPolicyVersion',
+              'iot:DeletePolicyVersion',
+              'iot:DeletePolicy',
+              'iot:ListTargetsForPolicy',
+            ],
+            Effect: 'Allow',
+            Resource: iot('policy'),
+          },
+        ],
+      ],
+      [
+        REPLAY_STATE_NAMES.replayPolicyTarget,
+        [
+          {
+            Action: ['iot:ListAttachedPolicies', 'iot:AttachPolicy', 'iot:DetachPolicy', 'iot:DescribeCertificate'],
+            Effect: 'Allow',
+            Resource: iot('cert'),
+          },
+          {
+            Action: ['iot:ListAttachedPolicies', 'iot:AttachPolicy', 'iot:DetachPolicy', 'iot:DescribeThingGroup'],
+            Effect: 'Allow',
+            Resource: iot('thinggroup'),
+          },
+          { Action: 'iot:GetPolicy', Effect: 'Allow', Resource: iot('policy') },
+        ],
+      ],
+      [
+        REPLAY_STATE_NAMES.replayPrincipal,
+        [
+          { Action: ['iot:ListThingPrincipals', 'iot:AttachThingPrincipal', 'iot:DetachThingPrincipal'], Effect: 'Allow', Resource: iot('thing') },
+          { Action: ['iot:AttachThingPrincipal', 'iot:DetachThingPrincipal', 'iot:DescribeCertificate'], Effect: 'Allow', Resource: iot('cert') },
+        ],
+      ],
+      [
+        REPLAY_STATE_NAMES.replayProvisioningTemplate,
+        [
+          {
+            Action: [
+              'iot:DescribeProvisioningTemplate',
+              'iot:DescribeProvisioningTemplateVersion',
+              'iot:CreateProvisioningTemplate',
+              'iot:UpdateProvisioningTemplate',
+              'iot:CreateProvisioningTemplateVersion',
+              'iot:ListProvisioningTemplateVersions',
+              'iot:DeleteProvisioningTemplateVersion',
+              'iot:DeleteProvisioningTemplate',
+            ],
+            Effect: 'Allow',
+            Resource: iot('provisioningtemplate'),
+          },
+          { Action: 'lambda:GetFunctionConfiguration', Effect: 'Allow', Resource: arnJoin('lambda', PRIMARY, 'function:*') },
+          passRole,
+        ],
+      ],
+      [
+        REPLAY_STATE_NAMES.replayRoleAlias,
+        [
+          {
+            Action: ['iot:DescribeRoleAlias', 'iot:CreateRoleAlias', 'iot:UpdateRoleAlias', 'iot:DeleteRoleAlias'],
+            Effect: 'Allow',
+            Resource: iot('rolealias'),
+          },
+          passRole,
+        ],
+      ],
+    ] as [string, unknown[], unknown[]?][])('%s may read the journal, write the ledger and make its own IoT calls only', (state, iotStatements, registration = []) => {
       const fn = parts.replay.functions[state];
       // Only a recreated group queries the journal (for its memberships).
       const journalActions = state === REPLAY_STATE_NAMES.replayThingGroup ? ['dynamodb:GetItem', 'dynamodb:Query'] : 'dynamodb:GetItem';
@@ -138,6 +252,7 @@ describe('RegistryReplay', () => {
         ...iotStatements,
         // X-Ray's wildcard, in a TracingPolicy of its own (see below).
         { Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], Effect: 'Allow', Resource: '*' },
+        ...registration,
       ]);
       template.hasResourceProperties('AWS::Lambda::Function', {
         Runtime: 'nodejs22.x',
@@ -151,8 +266,35 @@ describe('RegistryReplay', () => {
             ECHO_LEDGER_TABLE_NAME: ref(parts.replay.echoLedger.table),
             ECHO_TTL_SECONDS: '3600',
             METRICS_NAMESPACE: 'IotDr',
+            ACCOUNT_ID: ACCOUNT,
           },
         },
+      });
+    });
+
+    it('routes no shadows, and has no shadow function, unless shadows are replicated', () => {
+      expect(parts.replay.functions[REPLAY_STATE_NAMES.replayShadow]).toBeUndefined();
+      const withShadows = stackIn(PRIMARY);
+      const { replay } = replayIn(withShadows, { replicateShadows: true });
+      const shadowTemplate = Template.fromStack(withShadows);
+      const fn = replay.functions[REPLAY_STATE_NAMES.replayShadow];
+      expect(policyStatements(shadowTemplate, fn.role!)).toContainEqual({
+        Action: ['iot:GetThingShadow', 'iot:UpdateThingShadow', 'iot:DeleteThingShadow', 'iot:DescribeThing'],
+        Effect: 'Allow',
+        Resource: iot('thing'),
+      });
+      // The parking consumer covers the shadow kind too.
+      const parking = policyStatements(shadowTemplate, replay.parkingFunction.role!) as { Action: string[]; Resource: unknown }[];
+      const thingActions = parking.find((st) => JSON.stringify(st.Resource) === JSON.stringify(iot('thing')))?.Action;
+      expect(thingActions).toEqual(expect.arrayContaining(['iot:GetThingShadow', 'iot:UpdateThingShadow', 'iot:DeleteThingShadow']));
+      const route = stateMachineDefinition(shadowTemplate).States.ReplayEachRecord.ItemProcessor.States.RouteByEntityKind;
+      expect(route.Choices).toContainEqual({ Variable: '$.key', StringMatches: 'shadow#*', Next: REPLAY_STATE_NAMES.replayShadow });
+    });
+
+    it('gives the heartbeat replay function the account id too (the replay bundle reads it at load)', () => {
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Handler: 'index.replayHeartbeat',
+        Environment: { Variables: Match.objectLike({ ACCOUNT_ID: ACCOUNT }) },
       });
     });
   });
@@ -199,12 +341,13 @@ describe('RegistryReplay', () => {
             DEAD_LETTER_QUEUE_URL: ref(parts.replay.deadLetterQueue),
             PARKING_QUEUE_URL: ref(parts.replay.parkingQueue),
             PARKING_RETENTION_SECONDS: '86400',
+            ACCOUNT_ID: ACCOUNT,
           },
         },
       });
     });
 
-    it('lets the parking consumer replay every kind, consume its queue and send to both queues, nothing more', () => {
+    it('lets the parking consumer replay every kind routed (no shadows by default), consume its queue and send to both queues, nothing more', () => {
       const iot = (type: string) => arnJoin('iot', PRIMARY, `${type}/*`);
       const sqsConsume = ['sqs:ReceiveMessage', 'sqs:ChangeMessageVisibility', 'sqs:GetQueueUrl', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes'];
       expect(policyStatements(template, parts.replay.parkingFunction.role!)).toEqual([
@@ -216,15 +359,33 @@ describe('RegistryReplay', () => {
         {
           Action: [
             'iot:AddThingToThingGroup',
+            'iot:AttachThingPrincipal',
             'iot:CreateThing',
             'iot:DeleteThing',
             'iot:DescribeThing',
+            'iot:DetachThingPrincipal',
             'iot:ListThingGroupsForThing',
+            'iot:ListThingPrincipals',
             'iot:RemoveThingFromThingGroup',
             'iot:UpdateThing',
           ],
           Effect: 'Allow',
           Resource: iot('thing'),
+        },
+        {
+          Action: [
+            'iot:AttachPolicy',
+            'iot:AttachThingPrincipal',
+            'iot:DeleteCertificate',
+            'iot:DescribeCertificate',
+            'iot:DetachPolicy',
+            'iot:DetachThingPrincipal',
+            'iot:ListAttachedPolicies',
+            'iot:ListPrincipalThings',
+            'iot:UpdateCertificate',
+          ],
+          Effect: 'Allow',
+          Resource: iot('cert'),
         },
         {
           Action: ['iot:CreateThingType', 'iot:DeleteThingType', 'iot:DeprecateThingType', 'iot:DescribeThingType'],
@@ -234,17 +395,64 @@ describe('RegistryReplay', () => {
         {
           Action: [
             'iot:AddThingToThingGroup',
+            'iot:AttachPolicy',
             'iot:CreateThingGroup',
             'iot:DeleteThingGroup',
             'iot:DescribeThingGroup',
+            'iot:DetachPolicy',
+            'iot:ListAttachedPolicies',
             'iot:RemoveThingFromThingGroup',
             'iot:UpdateThingGroup',
           ],
           Effect: 'Allow',
           Resource: iot('thinggroup'),
         },
+        { Action: ['iot:DeleteCACertificate', 'iot:DescribeCACertificate', 'iot:UpdateCACertificate'], Effect: 'Allow', Resource: iot('cacert') },
+        {
+          Action: [
+            'iot:CreatePolicy',
+            'iot:CreatePolicyVersion',
+            'iot:DeletePolicy',
+            'iot:DeletePolicyVersion',
+            'iot:GetPolicy',
+            'iot:GetPolicyVersion',
+            'iot:ListPolicyVersions',
+            'iot:ListTargetsForPolicy',
+            'iot:SetDefaultPolicyVersion',
+          ],
+          Effect: 'Allow',
+          Resource: iot('policy'),
+        },
+        {
+          Action: [
+            'iot:CreateProvisioningTemplate',
+            'iot:CreateProvisioningTemplateVersion',
+            'iot:DeleteProvisioningTemplate',
+            'iot:DeleteProvisioningTemplateVersion',
+            'iot:DescribeProvisioningTemplate',
+            'iot:DescribeProvisioningTemplateVersion',
+            'iot:ListProvisioningTemplateVersions',
+            'iot:UpdateProvisioningTemplate',
+          ],
+          Effect: 'Allow',
+          Resource: iot('provisioningtemplate'),
+        },
+        {
+          Action: ['iot:CreateRoleAlias', 'iot:DeleteRoleAlias', 'iot:DescribeRoleAlias', 'iot:UpdateRoleAlias'],
+          Effect: 'Allow',
+          Resource: iot('rolealias'),
+        },
+        { Action: 'lambda:GetFunctionConfiguration', Effect: 'Allow', Resource: arnJoin('lambda', PRIMARY, 'function:*') },
+        {
+          Action: 'iam:PassRole',
+          Effect: 'Allow',
+          Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:iam::${ACCOUNT}:role/*`]] },
+          Condition: { StringEquals: { 'iam:PassedToService': 'iot.amazonaws.com' } },
+        },
         { Action: sqsConsume, Effect: 'Allow', Resource: getAtt(parts.replay.parkingQueue, 'Arn') },
         { Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], Effect: 'Allow', Resource: '*' },
+        // Certificate registrations take no resource: a policy of their own.
+        { Action: ['iot:RegisterCACertificate', 'iot:RegisterCertificate', 'iot:RegisterCertificateWithoutCA'], Effect: 'Allow', Resource: '*' },
       ]);
     });
 
@@ -308,7 +516,14 @@ describe('RegistryReplay', () => {
         expect(tracing.map(([, statements]) => statements)).toEqual([
           [{ Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], Effect: 'Allow', Resource: '*' }],
         ]);
-        const others = Object.entries(policies).filter(([id]) => !id.includes('TracingPolicy'));
+        // Certificate registrations take no resource either: a policy of their own too, with only those actions.
+        const registration = Object.entries(policies).filter(([id]) => id.includes('IotRegistrationPolicy'));
+        for (const [, statements] of registration) {
+          for (const st of statements as { Action: string | string[] }[]) {
+            expect([st.Action].flat().every((a) => /^iot:Register(CA)?Certificate(WithoutCA)?$/.test(a))).toBe(true);
+          }
+        }
+        const others = Object.entries(policies).filter(([id]) => !id.includes('TracingPolicy') && !id.includes('IotRegistrationPolicy'));
         expect(JSON.stringify(others)).not.toContain('"Resource":"*"');
       }
     });
@@ -553,9 +768,9 @@ describe('RegistryReplay options', () => {
     replayIn(stack, { logEncryptionKey: key });
     const template = Template.fromStack(stack);
     const groups = Object.values(template.findResources('AWS::Logs::LogGroup'));
-    // The state machine's, the pipe's, the four replay functions', the parking consumer's and the two heartbeat functions': every one.
-    expect(groups).toHaveLength(9);
-    expect(groups.filter((g) => JSON.stringify(g.Properties.KmsKeyId) === JSON.stringify(getAtt(key, 'Arn')))).toHaveLength(9);
+    // The state machine's, the pipe's, the eleven replay functions', the parking consumer's and the two heartbeat functions': every one.
+    expect(groups).toHaveLength(16);
+    expect(groups.filter((g) => JSON.stringify(g.Properties.KmsKeyId) === JSON.stringify(getAtt(key, 'Arn')))).toHaveLength(16);
     template.hasResourceProperties('AWS::KMS::Key', {
       KeyPolicy: {
         Statement: Match.arrayWith([

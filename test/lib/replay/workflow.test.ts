@@ -56,6 +56,13 @@ describe('replay workflow', () => {
           { Variable: '$.key', StringMatches: 'thingType#*', Next: 'ReplayThingType' },
           { Variable: '$.key', StringMatches: 'thingGroup#*', Next: 'ReplayThingGroup' },
           { Variable: '$.key', StringMatches: 'member#*', Next: 'ReplayMembership' },
+          { Variable: '$.key', StringMatches: 'cert#*', Next: 'ReplayCertificate' },
+          { Variable: '$.key', StringMatches: 'caCert#*', Next: 'ReplayCaCertificate' },
+          { Variable: '$.key', StringMatches: 'policy#*', Next: 'ReplayPolicy' },
+          { Variable: '$.key', StringMatches: 'policyTarget#*', Next: 'ReplayPolicyTarget' },
+          { Variable: '$.key', StringMatches: 'principal#*', Next: 'ReplayPrincipal' },
+          { Variable: '$.key', StringMatches: 'provisioningTemplate#*', Next: 'ReplayProvisioningTemplate' },
+          { Variable: '$.key', StringMatches: 'roleAlias#*', Next: 'ReplayRoleAlias' },
         ],
         Default: 'MarkUnknownEntityKind',
       });
@@ -183,9 +190,9 @@ describe('replay workflow', () => {
       expect(states[REPLAY_STATE_NAMES.heartbeatDropped]).toEqual({ Type: 'Succeed' });
     });
 
-    it('may invoke only the four replay functions and the heartbeat one, and send only to its parking and dead-letter queues', () => {
+    it('may invoke only the replay functions of the routed kinds and the heartbeat one, and send only to its parking and dead-letter queues', () => {
       const statements = policyStatements(template, parts.replay.stateMachine.role) as any[];
-      expect(statements.filter((s) => s.Action === 'lambda:InvokeFunction')).toHaveLength(5);
+      expect(statements.filter((s) => s.Action === 'lambda:InvokeFunction')).toHaveLength(KIND_STATES.length + 1);
       expect(statements.filter((s) => String(s.Action).startsWith('sqs:'))).toEqual([
         { Action: 'sqs:SendMessage', Effect: 'Allow', Resource: getAtt(parts.replay.deadLetterQueue, 'Arn') },
         { Action: 'sqs:SendMessage', Effect: 'Allow', Resource: getAtt(parts.replay.parkingQueue, 'Arn') },

@@ -23,25 +23,25 @@ import { JournalStore } from '../../../lambda/shared/journal-store';
 import type { ReplayTaskInput, ReplayTaskResult } from '../../../lambda/shared/model';
 import type { ReplayDeps, ReplayHandler } from '../../../lambda/replay/common';
 import { type ParkingConsumer, createParkingConsumer } from '../../../lambda/replay/parking';
-import { createMembershipReplay } from '../../../lambda/replay/membership';
-import { createThingReplay } from '../../../lambda/replay/thing';
-import { createThingGroupReplay } from '../../../lambda/replay/thing-group';
-import { createThingTypeReplay } from '../../../lambda/replay/thing-type';
+import { kindReplayers } from '../../../lambda/replay/parking';
 import { createHeartbeatReplay } from '../../../lambda/replay/heartbeat';
 import { createHeartbeatWriter } from '../../../lambda/heartbeat/heartbeat-writer';
 import { type DriftSummary, Reconciler } from '../../../lambda/reconcile/reconcile';
-import { type IotEmulator, type RegistryEvent, startIotEmulator } from '../iot-emulator';
+import { type CloudTrailEvent, type IotEmulator, type MqttMessage, type RegistryEvent, startIotEmulator } from '../iot-emulator';
 import { type JournalTables, startJournalTables } from '../journal-tables';
 import { matchesPattern } from './event-pattern';
 import type { ReplayWorkflow } from './replay-workflow';
 import { type StreamRecord, tapJournalWrites } from './stream-tap';
+import { TEST_ACCOUNT_ID, identityDeps } from '../identity-deps';
+import { ownRoles } from '../../../lambda/capture/cloudtrail-events';
+import { iotIdentityReader } from '../../../lambda/capture/identity-capture';
+import { RateLimiter, rateLimitClient } from '../../../lambda/shared/rate-limiter';
+import { MemoryWindowCounter } from '../memory-window-counter';
 
 /** Task states of the synthesized workflow and which replay handler stands behind each. */
 export interface WorkflowStateNames {
-  readonly thing: string;
-  readonly thingType: string;
-  readonly thingGroup: string;
-  readonly membership: string;
+  /** Replay task state name → the journal kind whose replay handler (kindReplayers) stands behind it. */
+  readonly replayStates: Readonly<Record<string, string>>;
   readonly deadLetterStates: readonly string[];
   /** States that send to the parking queue (held in `RegionNode.parked` until `drainParking()`). */
   readonly parkingStates?: readonly string[];
@@ -55,10 +55,24 @@ export interface WorldOptions {
   readonly stateNames: WorkflowStateNames;
   /** Per-API TPS overrides for both emulators (default: the emulator's AWS quotas). */
   readonly quotas?: Partial<Record<string, number>>;
-  /** Waits between retries of the replay tasks, ms, per Retry rule (default 50 ms each: tests own time). */
-  readonly retryWaitMs?: number | number[];
+  /** Multiplies every emulator quota (a benchmark's `--quota-scale`). @default 1 */
+  readonly quotaScale?: number;
+  /**
+   * Paces replay's and the reconciler's IoT calls with the shared rate limiter (lambda/shared/rate-limiter.ts),
+   * one per region as the deployed handlers share one, its windows in memory (see MemoryWindowCounter): these
+   * quotas (TPS per API) at this utilization. @default no limiter (the emulator's quotas and the SDK's retries only)
+   */
+  readonly rateLimit?: { readonly quotas: Readonly<Record<string, number>>; readonly utilization?: number };
+  /** Waits between retries of the replay tasks, ms, per Retry rule (default 50 ms each: tests own time), or 'synthesized' for the workflow's own. */
+  readonly retryWaitMs?: number | number[] | 'synthesized';
   /** Seeded randomness for the perturbations below. */
   readonly seed?: number;
+  /**
+   * Workflow executions a region's pipe runs at once (stream shards × parallelization factor). Batches beyond
+   * it wait for a running execution to end, as a pipe polls a shard's next batch only after the last.
+   * @default unlimited (tests deliver every batch at once, to shake out races)
+   */
+  readonly maxConcurrentExecutions?: number;
 }
 
 export interface SettleOptions {
@@ -89,9 +103,18 @@ export class RegionNode {
   parkingConsumer!: ParkingConsumer;
   readonly replayResults: ReplayTaskResult[] = [];
   readonly pendingEvents: RegistryEvent[] = [];
+  /** CloudTrail management events of this region's IoT, waiting for EventBridge to deliver them to capture. */
+  readonly pendingCloudTrail: CloudTrailEvent[] = [];
+  /** Shadow documents (update/documents, delete/accepted) waiting for the shadow topic rules. */
+  readonly pendingShadowMessages: MqttMessage[] = [];
+  /** Whether shadow messages reach capture (the `replicateShadows` option). */
+  shadowsEnabled = false;
+  /** Everything the handlers and the workflow wrote out: log lines, dead letters, task inputs, outputs, errors. */
+  readonly outputs: string[] = [];
   readonly pendingStream: StreamRecord[] = [];
   captureHandler!: (e: SQSEvent) => Promise<unknown>;
-  replayHandlers!: Record<'thing' | 'thingType' | 'thingGroup' | 'membership', ReplayHandler>;
+  /** The replay handler of each journal kind (the real ones, as the replay bundle exports them). */
+  replayHandlers!: Record<string, ReplayHandler>;
   journal!: JournalStore;
   journalTable!: string;
   ledgerTable!: string;
@@ -119,6 +142,12 @@ export class RegionNode {
   async dropEvents(count: number): Promise<number> {
     await flushEmulatorEvents();
     return this.pendingEvents.splice(0, Math.max(0, count)).length;
+  }
+
+  /** Drops up to `count` undelivered CloudTrail events (the oldest first): CloudTrail is best effort. */
+  async dropCloudTrail(count: number): Promise<number> {
+    await flushEmulatorEvents();
+    return this.pendingCloudTrail.splice(0, Math.max(0, count)).length;
   }
 
   /** Every item in this region's journal table (strongly consistent scan), heartbeats and tombstones included. */
@@ -177,6 +206,10 @@ export class RegionNode {
   ) {
     this.iot = new IoTClient({ endpoint: emulator.endpoint, region: name, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
     emulator.onEvent((e) => this.pendingEvents.push(e));
+    emulator.onCloudTrail((e) => this.pendingCloudTrail.push(e));
+    emulator.onMessage((m) => {
+      if (this.shadowsEnabled && m.topic.includes('/shadow/')) this.pendingShadowMessages.push(m);
+    });
   }
 }
 
@@ -222,7 +255,7 @@ export class ReplicationWorld {
     const tables = await startJournalTables();
     const world = new ReplicationWorld(options, tables);
     for (const name of regionNames) {
-      const emulator = await startIotEmulator({ region: name, quotas: options.quotas, thingTypeDeleteCooldownMs: 0 });
+      const emulator = await startIotEmulator({ region: name, quotas: options.quotas, quotaScale: options.quotaScale, thingTypeDeleteCooldownMs: 0 });
       world.nodes.set(name, new RegionNode(name, emulator, options.workflows[name]));
     }
     await world.reset();
@@ -253,7 +286,18 @@ export class ReplicationWorld {
       node.replayAttempts = 0;
       node.captureHeldUntilReplayAttempts = undefined;
       node.pipeStalled = false;
-      for (const list of [node.captureDeadLetters, node.replayDeadLetters, node.replayResults, node.pendingEvents, node.pendingStream, node.heartbeatResults, node.stalledStream]) {
+      for (const list of [
+        node.captureDeadLetters,
+        node.replayDeadLetters,
+        node.replayResults,
+        node.pendingEvents,
+        node.pendingCloudTrail,
+        node.pendingShadowMessages,
+        node.pendingStream,
+        node.heartbeatResults,
+        node.stalledStream,
+        node.outputs,
+      ] as unknown[][]) {
         list.length = 0;
       }
       const names = await this.tables.createTables(`${node.name}-${this.tableRun}`);
@@ -276,24 +320,41 @@ export class ReplicationWorld {
     node.journalReader = doc(this.tables.newClient());
 
     const captureDoc = doc(captureClient);
+    const captureIot = new IoTClient({ endpoint: node.emulator.endpoint, region: node.name, credentials: { accessKeyId: `capture-${node.name}`, secretAccessKey: 'test' } });
     node.journal = new JournalStore(captureDoc, node.journalTable);
     node.captureHandler = createCaptureHandler({
       journal: node.journal,
       ledger: new EchoLedgerStore(captureDoc, node.ledgerTable),
-      deadLetters: { send: async (letter: DeadLetter) => void node.captureDeadLetters.push(letter) },
-      iot: iotRegistryReader(new IoTClient({ endpoint: node.emulator.endpoint, region: node.name, credentials: testCredentials })),
+      deadLetters: {
+        send: async (letter: DeadLetter) => {
+          node.captureDeadLetters.push(letter);
+          node.outputs.push(JSON.stringify(letter));
+        },
+      },
+      iot: iotRegistryReader(captureIot),
+      identities: iotIdentityReader(captureIot, identityDeps(node.name, node.emulator.endpoint, `capture-${node.name}`).dataPlane, { region: node.name, accountId: TEST_ACCOUNT_ID }),
+      // The role replay's (and the reconciler's) clients sign as: their CloudTrail events are the pipeline's own.
+      ownRoles: ownRoles([`arn:aws:iam::${TEST_ACCOUNT_ID}:role/replay-${node.name}`]),
+      shadowsEnabled: node.shadowsEnabled,
       region: node.name,
       emit: () => undefined,
     });
 
     const replayDoc = doc(this.tables.newClient());
+    const rateLimit = this.options.rateLimit;
+    const limiter = rateLimit
+      ? new RateLimiter(new MemoryWindowCounter(), { quotas: rateLimit.quotas, utilization: rateLimit.utilization })
+      : undefined;
+    const paced = <C>(client: C): C => (limiter ? rateLimitClient(client, limiter) : client);
+    const identity = identityDeps(node.name, node.emulator.endpoint, `replay-${node.name}`);
     const deps: ReplayDeps = {
-      iot: new IoTClient({ endpoint: node.emulator.endpoint, region: node.name, credentials: testCredentials, maxAttempts: 3 }),
+      iot: paced(new IoTClient({ endpoint: node.emulator.endpoint, region: node.name, credentials: { accessKeyId: `replay-${node.name}`, secretAccessKey: 'test' }, maxAttempts: 3 })),
       journal: new JournalStore(replayDoc, node.journalTable),
       ledger: new EchoLedgerStore(replayDoc, node.ledgerTable),
       region: node.name,
       now: Date.now,
       metricsNamespace: 'IotDrTest',
+      identity: { ...identity, dataPlane: paced(identity.dataPlane) },
     };
     node.writeHeartbeat = createHeartbeatWriter({ doc: captureDoc, journalTableName: node.journalTable, region: node.name, now: Date.now });
     node.heartbeatHandler = createHeartbeatReplay(deps);
@@ -309,17 +370,12 @@ export class ReplicationWorld {
       ledgerTableName: node.ledgerTable,
       graceMs: 15 * 60_000,
     });
-    node.replayHandlers = {
-      thing: createThingReplay(deps),
-      thingType: createThingTypeReplay(deps),
-      thingGroup: createThingGroupReplay(deps),
-      membership: createMembershipReplay(deps),
-    };
+    node.replayHandlers = kindReplayers(deps);
     node.parked.length = 0;
-    const { thing, thingType, thingGroup, membership } = node.replayHandlers;
     node.parkingConsumer = createParkingConsumer({
-      replayers: { thing, thingType, thingGroup, member: membership },
+      replayers: node.replayHandlers,
       send: async (queue, body, delaySeconds) => {
+        node.outputs.push(JSON.stringify(body));
         if (queue === 'deadLetter') node.replayDeadLetters.push(body as ReplayDeadLetter);
         else node.parked.push({ body: JSON.stringify(body), visibleAt: this.parkingNow + delaySeconds * 1000 });
       },
@@ -370,6 +426,17 @@ export class ReplicationWorld {
             await node.captureHandler(sqsEvent(deliveries.slice(i, i + 10)));
           }
         }
+        // EventBridge delivers CloudTrail events as the SQS message body; the shadow topic rules like registry events.
+        const identityMessages = [
+          ...this.take(node.pendingCloudTrail, options).map((e) => JSON.stringify(e)),
+          ...this.take(node.pendingShadowMessages, options).map((m) => JSON.stringify({ ...m.payload, topic: m.topic })),
+        ];
+        if (identityMessages.length > 0) {
+          moved = true;
+          for (let i = 0; i < identityMessages.length; i += 10) {
+            await node.captureHandler(sqsBodies(identityMessages.slice(i, i + 10)));
+          }
+        }
       }
       const replications = this.take(this.pendingReplication, options);
       for (const op of replications) await this.replicate(op);
@@ -382,7 +449,9 @@ export class ReplicationWorld {
         }
       }
       await flushEmulatorEvents();
-      const queued = this.regions.some((n) => n.pendingEvents.length + n.pendingStream.length > 0) || this.pendingReplication.length > 0;
+      const queued =
+        this.regions.some((n) => n.pendingEvents.length + n.pendingStream.length + n.pendingCloudTrail.length + n.pendingShadowMessages.length > 0) ||
+        this.pendingReplication.length > 0;
       if (moved && ++rounds >= maxRounds) throw new Error(`replication did not settle within ${maxRounds} delivery rounds`);
       if (moved) continue;
       if (this.inFlight.size === 0) {
@@ -421,10 +490,28 @@ export class ReplicationWorld {
     const { workflow } = node;
     const passing = records.filter((r) => workflow.filterPatterns.length === 0 || workflow.filterPatterns.some((p) => matchesPattern(p, r)));
     for (let i = 0; i < passing.length; i += workflow.batchSize) {
-      const execution: Promise<void> = this.runWorkflow(node, passing.slice(i, i + workflow.batchSize))
+      const execution: Promise<void> = this.withExecutionSlot(node, () => this.runWorkflow(node, passing.slice(i, i + workflow.batchSize)))
         .catch((err: unknown) => void this.failedExecutions.push(err))
         .finally(() => this.inFlight.delete(execution));
       this.inFlight.add(execution);
+    }
+  }
+
+  private readonly running = new Map<RegionNode, number>();
+  private readonly waiting = new Map<RegionNode, Array<() => void>>();
+
+  /** Runs `execution` once fewer than `maxConcurrentExecutions` of the region's executions run. */
+  private async withExecutionSlot(node: RegionNode, execution: () => Promise<void>): Promise<void> {
+    const max = this.options.maxConcurrentExecutions ?? Infinity;
+    if ((this.running.get(node) ?? 0) >= max) {
+      await new Promise<void>((resolve) => this.waiting.set(node, [...(this.waiting.get(node) ?? []), resolve]));
+    }
+    this.running.set(node, (this.running.get(node) ?? 0) + 1);
+    try {
+      await execution();
+    } finally {
+      this.running.set(node, (this.running.get(node) ?? 1) - 1);
+      this.waiting.get(node)?.shift()?.();
     }
   }
 
@@ -433,22 +520,31 @@ export class ReplicationWorld {
     const invoke = (handler: ReplayHandler) => async (input: unknown) => {
       const payload = unwrapLambdaPayload(input) as ReplayTaskInput;
       node.replayAttempts += 1;
-      const result = await handler(payload);
-      node.replayResults.push(result);
-      return result as unknown as Record<string, never>;
+      node.outputs.push(JSON.stringify(input));
+      try {
+        const result = await handler(payload);
+        node.replayResults.push(result);
+        node.outputs.push(JSON.stringify(result));
+        return result as unknown as Record<string, never>;
+      } catch (err) {
+        // What Step Functions would log: the error's name and message (and its cause chain).
+        node.outputs.push(JSON.stringify({ error: (err as Error).name, cause: (err as Error).message, inner: String((err as { cause?: unknown }).cause ?? '') }));
+        throw err;
+      }
     };
     const deadLetter = async (input: unknown) => {
       const body = (input as { MessageBody?: unknown }).MessageBody ?? input;
+      node.outputs.push(typeof body === 'string' ? body : JSON.stringify(body));
       node.replayDeadLetters.push((typeof body === 'string' ? JSON.parse(body) : body) as ReplayDeadLetter);
       messageCounter += 1;
       return { MessageId: `dlq-${messageCounter}` };
     };
-    const localHandlers: Record<string, (input: never) => Promise<never>> = {
-      [names.thing]: invoke(node.replayHandlers.thing) as never,
-      [names.thingType]: invoke(node.replayHandlers.thingType) as never,
-      [names.thingGroup]: invoke(node.replayHandlers.thingGroup) as never,
-      [names.membership]: invoke(node.replayHandlers.membership) as never,
-    };
+    const localHandlers: Record<string, (input: never) => Promise<never>> = {};
+    for (const [state, kind] of Object.entries(names.replayStates)) {
+      const handler = node.replayHandlers[kind];
+      if (!handler) throw new Error(`no replay handler for kind '${kind}' (state ${state})`);
+      localHandlers[state] = invoke(handler) as never;
+    }
     if (names.heartbeat) {
       localHandlers[names.heartbeat] = (async (input: unknown) => {
         const result = await node.heartbeatHandler(unwrapLambdaPayload(input) as ReplayTaskInput);
@@ -459,6 +555,7 @@ export class ReplicationWorld {
     for (const s of names.deadLetterStates) localHandlers[s] = deadLetter as never;
     const park = async (input: unknown) => {
       const { MessageBody, DelaySeconds } = input as { MessageBody: unknown; DelaySeconds?: number };
+      node.outputs.push(JSON.stringify(MessageBody));
       node.parked.push({ body: JSON.stringify(MessageBody), visibleAt: this.parkingNow + (DelaySeconds ?? 0) * 1000 });
       messageCounter += 1;
       return { MessageId: `parked-${messageCounter}` };
@@ -471,9 +568,14 @@ export class ReplicationWorld {
       context: { State: { EnteredTime: new Date(this.parkingNow).toISOString(), Name: 'ReplayEachRecord' } } as never,
       overrides: {
         taskResourceLocalHandlers: localHandlers as never,
-        retryIntervalOverrides: Object.fromEntries(
-          [names.thing, names.thingType, names.thingGroup, names.membership, ...(names.heartbeat ? [names.heartbeat] : [])].map((s) => [s, retryWait]),
-        ),
+        // 'synthesized': the workflow's own waits, in real time (a benchmark); otherwise tests own time.
+        ...(retryWait === 'synthesized'
+          ? {}
+          : {
+              retryIntervalOverrides: Object.fromEntries(
+                [...Object.keys(names.replayStates), ...(names.heartbeat ? [names.heartbeat] : [])].map((s) => [s, retryWait]),
+              ),
+            }),
       },
     });
     await execution.result;
@@ -525,17 +627,21 @@ export class ReplicationWorld {
   }
 }
 
-const testCredentials = { accessKeyId: 'test', secretAccessKey: 'test' };
 
 /** An IoT rule's SQS action delivers `SELECT *, topic() AS topic` of the registry event. */
 function sqsEvent(events: RegistryEvent[]): SQSEvent {
+  return sqsBodies(events.map((e) => JSON.stringify({ ...e.payload, topic: e.topic })));
+}
+
+/** SQS messages with these bodies (EventBridge and topic-rule deliveries alike). */
+function sqsBodies(bodies: string[]): SQSEvent {
   return {
-    Records: events.map((e) => {
+    Records: bodies.map((body) => {
       messageCounter += 1;
       return {
         messageId: `msg-${messageCounter}`,
         receiptHandle: `rh-${messageCounter}`,
-        body: JSON.stringify({ ...e.payload, topic: e.topic }),
+        body,
         attributes: {} as never,
         messageAttributes: {},
         md5OfBody: '',

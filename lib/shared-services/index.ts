@@ -1,0 +1,12 @@
+export * from './failover-routing';
+export type { FailoverRegionOptions, FailoverRoutingProps } from './failover-routing-props';
+export type { RtoEstimate, RtoInputs } from './rto';
+export * from './iot-custom-domain';
+export * from './failover-notifier';
+export { IotRegionSwitchPlan, IotRegionSwitchSteps } from './region-switch-plan';
+export type { IotRegionSwitchPlanProps, IotRegionSwitchStepsProps } from './region-switch-plan-props';
+export { RegionalHealthApi } from './regional-health-api';
+export { HealthCheckTarget, HealthCheckTargetKind, type RegionalHealthApiProps } from './regional-health-api-props';
+export { HealthCheckAggregator } from './health-check-aggregator';
+export type { HealthApiEndpoint, HealthCheckAggregatorProps } from './health-check-aggregator-props';
+export * from './failover-access-role';
