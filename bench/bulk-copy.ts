@@ -4,8 +4,7 @@
  * The primary emulator is seeded with N devices — a thing, its certificate (a real X.509 certificate), the
  * fleet policy attached to the certificate, the certificate attached to the thing, and the thing in one of
  * ten groups. The primary's reconciler imports them into the journal (the initial copy is a reconciler
- * pass, as in production, with its registry listings run in parallel like the Distributed Map's item
- * processors); global-table replication, the pipe and the synthesized replay workflow carry them into the
+ * pass, as in production: entity listings in parallel, then the links', like its two Distributed Maps); global-table replication, the pipe and the synthesized replay workflow carry them into the
  * secondary. Both regions' IoT calls go through the shared rate limiter (quotas × S), against emulators
  * enforcing the same quotas × S.
  *
@@ -14,7 +13,7 @@
  * the secondary), dlq (dead letters of both regions), driftAfter (what a reconciliation pass of each region
  * finds afterwards), throttled (IoT calls answered 429).
  */
-import { DEFAULT_IOT_QUOTAS, reconciledKinds } from '../lambda/contract';
+import { DEFAULT_IOT_QUOTAS, RELATIONSHIP_KINDS, reconciledKinds } from '../lambda/contract';
 import { type DriftSummary, mergeDrift, type ReconcileItem } from '../lambda/reconcile/reconcile';
 import { startWorld } from '../test/e2e/support';
 import type { RegionNode } from '../test/support/pipeline/two-region';
@@ -26,8 +25,10 @@ export interface BulkCopyOptions {
   readonly quotaScale?: number;
   /** Share of each quota the rate limiter uses. @default 1: the benchmark measures the quota bound */
   readonly utilization?: number;
-  /** Workflow executions each region's pipe runs at once (shards × parallelization factor). @default 16 */
+  /** Workflow executions each region's pipe runs at once (shards × parallelization factor). @default 8 */
   readonly concurrentExecutions?: number;
+  /** Where to report the phases' progress (`--verbose`). @default nowhere */
+  readonly progress?: (line: string) => void;
 }
 
 export interface BulkCopyResult {
@@ -71,25 +72,36 @@ export function quotaBound(quotaScale: number): { readonly devicesPerSecond: num
   return best;
 }
 
-/** A full reconciler pass with every registry listing and journal segment chained in parallel (the Distributed Map). */
+/**
+ * A full reconciler pass as its state machine runs it: the entity kinds' listings chained in parallel (the
+ * first Distributed Map), then the links' listings and the journal segments (the second).
+ */
 async function parallelPass(node: RegionNode, segments = 4): Promise<DriftSummary> {
+  const links = new Set<string>(RELATIONSHIP_KINDS);
   const kinds = reconciledKinds(false);
-  const starts: ReconcileItem[] = [
-    ...kinds.map((kind): ReconcileItem => ({ source: 'registry', kind })),
-    ...Array.from({ length: segments }, (_v, segment): ReconcileItem => ({ source: 'journal', segment, totalSegments: segments })),
+  const phases: ReconcileItem[][] = [
+    kinds.filter((kind) => !links.has(kind)).map((kind): ReconcileItem => ({ source: 'registry', kind })),
+    [
+      ...kinds.filter((kind) => links.has(kind)).map((kind): ReconcileItem => ({ source: 'registry', kind })),
+      ...Array.from({ length: segments }, (_v, segment): ReconcileItem => ({ source: 'journal', segment, totalSegments: segments })),
+    ],
   ];
-  const chains = await Promise.all(
-    starts.map(async (start) => {
-      let drift: DriftSummary = {};
-      for (let item: ReconcileItem | undefined = start; item; ) {
-        const result = await node.reconciler.run(item);
-        drift = mergeDrift(drift, result.drift);
-        item = result.next;
-      }
-      return drift;
-    }),
-  );
-  return chains.reduce(mergeDrift, {});
+  let total: DriftSummary = {};
+  for (const starts of phases) {
+    const chains = await Promise.all(
+      starts.map(async (start) => {
+        let drift: DriftSummary = {};
+        for (let item: ReconcileItem | undefined = start; item; ) {
+          const result = await node.reconciler.run(item);
+          drift = mergeDrift(drift, result.drift);
+          item = result.next;
+        }
+        return drift;
+      }),
+    );
+    total = chains.reduce(mergeDrift, total);
+  }
+  return total;
 }
 
 const totalFound = (drift: DriftSummary): number => Object.values(drift).reduce((n, c) => n + (c?.found ?? 0), 0);
@@ -99,7 +111,7 @@ export async function runBulkCopy(options: BulkCopyOptions): Promise<BulkCopyRes
   const scale = options.quotaScale ?? 1;
   const quotas = Object.fromEntries(Object.entries(DEFAULT_IOT_QUOTAS).map(([api, tps]) => [api, tps * scale]));
   // The workflow's own retry waits, in real time: a dependency not there yet is retried as in production.
-  const { world, pair } = await startWorld({ quotaScale: scale, rateLimit: { quotas, utilization: options.utilization ?? 1 }, retryWaitMs: 'synthesized', maxConcurrentExecutions: options.concurrentExecutions ?? 16 });
+  const { world, pair } = await startWorld({ quotaScale: scale, rateLimit: { quotas, utilization: options.utilization ?? 1 }, retryWaitMs: 'synthesized', maxConcurrentExecutions: options.concurrentExecutions ?? 8 });
   try {
     const primary = world.region(pair.primary);
     const secondary = world.region(pair.secondary);
@@ -121,12 +133,24 @@ export async function runBulkCopy(options: BulkCopyOptions): Promise<BulkCopyRes
     });
 
     const started = Date.now();
+    const progress = (what: string) => options.progress?.(`${((Date.now() - started) / 1000).toFixed(1)} s: ${what}`);
     let importing = true;
     const imported = parallelPass(primary).finally(() => (importing = false));
+    const ticker = options.progress
+      ? setInterval(() => {
+          const things = secondary.emulator.snapshot().things.length;
+          const ids = secondary.emulator.identitySnapshot();
+          progress(`secondary: ${things} things, ${ids.certificates.length} certificates, ${ids.thingPrincipals.length} principals, ${ids.policyTargets.length} attachments; ${secondary.parked.length} parked; limiter waits ${JSON.stringify(secondary.emulator.quotaThrottles())}`);
+        }, 10_000)
+      : undefined;
     while (importing) await world.settle({ maxRounds: 1_000_000 });
-    await imported;
+    const drift = await imported;
+    progress(`primary's import pass done: ${totalFound(drift)} imported`);
     await world.settle({ maxRounds: 1_000_000 });
+    progress(`stream settled; ${secondary.parked.length} parked`);
     await world.drainParking();
+    if (ticker) clearInterval(ticker);
+    progress('parking drained');
     const seconds = (Date.now() - started) / 1000;
 
     const a = primary.emulator.identitySnapshot();

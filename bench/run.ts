@@ -141,7 +141,13 @@ function flag(name: string): number | undefined {
 
 /** The bulk copy alone: one JSON line, and exit 1 when a target is missed (ratio ≥ 0.9, nothing lost, no dead letter, no drift). */
 async function bulkCopyOnly(devices: number): Promise<void> {
-  const result = await runBulkCopy({ devices: Math.floor(devices), quotaScale: flag('quota-scale') ?? 1 });
+  const verbose = process.argv.includes('--verbose');
+  const result = await runBulkCopy({
+    devices: Math.floor(devices),
+    quotaScale: flag('quota-scale') ?? 1,
+    concurrentExecutions: flag('concurrency'),
+    ...(verbose ? { progress: (line: string) => void process.stderr.write(`${line}\n`) } : {}),
+  });
   process.stdout.write(`${JSON.stringify(result)}\n`);
   const ok = result.ratio >= 0.9 && result.lost === 0 && result.dlq === 0 && result.driftAfter === 0;
   process.exit(ok ? 0 : 1);

@@ -34,6 +34,14 @@ export const RECONCILED_KINDS = [
 ] as const;
 export type ReconciledKind = (typeof RECONCILED_KINDS)[number];
 
+/**
+ * Kinds that link two entities (a membership, a principal, a policy attachment) or hang off one (a shadow).
+ * A pass reconciles them after every other kind, and the journal segments last: an initial copy then
+ * journals things and certificates before what needs them, so the other region's replays of the links find
+ * their ends there instead of waiting (and holding their batch) for them.
+ */
+export const RELATIONSHIP_KINDS: readonly ReconciledKind[] = ['member', 'principal', 'policyTarget', 'shadow'];
+
 /** The kinds of a pass: all of them, or all but shadows when shadows are not replicated. */
 export function reconciledKinds(shadowsEnabled: boolean): readonly ReconciledKind[] {
   return shadowsEnabled ? RECONCILED_KINDS : RECONCILED_KINDS.filter((k) => k !== 'shadow');

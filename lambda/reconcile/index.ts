@@ -51,7 +51,7 @@ function build(environment: Environment = process.env): Reconciler {
 /** What the state machine hands the function: one page to reconcile, or every item's result to sum up. */
 export type ReconcileEvent =
   | { readonly item: ReconcileItem; readonly drift?: DriftSummary }
-  | { readonly results: ReadonlyArray<{ readonly drift?: DriftSummary }> };
+  | { readonly results: ReadonlyArray<{ readonly drift?: DriftSummary } | ReadonlyArray<{ readonly drift?: DriftSummary }>> };
 
 /** A run's summary: drift per kind and the totals (the execution's output). */
 export interface ReconcileSummary {
@@ -62,7 +62,11 @@ export interface ReconcileSummary {
   readonly pending: number;
 }
 
-export function summarize(results: ReadonlyArray<{ readonly drift?: DriftSummary }>): ReconcileSummary {
+export function summarize(
+  phases: ReadonlyArray<{ readonly drift?: DriftSummary } | ReadonlyArray<{ readonly drift?: DriftSummary }>>,
+): ReconcileSummary {
+  // One array per phase of the pass (entities, then relationships and the journal), or one flat array.
+  const results = phases.flatMap((r) => (Array.isArray(r) ? r : [r])) as ReadonlyArray<{ readonly drift?: DriftSummary }>;
   const drift = results.reduce<DriftSummary>((sum, r) => mergeDrift(sum, r.drift ?? {}), {});
   const sum = (field: 'found' | 'repaired' | 'failed' | 'pending'): number => Object.values(drift).reduce((n, c) => n + (c?.[field] ?? 0), 0);
   return { drift, found: sum('found'), repaired: sum('repaired'), failed: sum('failed'), pending: sum('pending') };

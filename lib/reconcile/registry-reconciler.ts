@@ -15,6 +15,7 @@ import {
   HANDLER_ENV,
   RATE_LIMIT_ENV,
   RECONCILE_ENV,
+  RELATIONSHIP_KINDS,
   reconciledKinds,
 } from '../../lambda/contract';
 import type { IEchoLedger, IReplicationJournal } from '../journal';
@@ -143,36 +144,50 @@ export class RegistryReconciler extends Construct {
     this.function = handler.function;
     this.grant(handler.role, props);
 
-    const items = [
-      ...kinds.map((kind) => ({ item: { source: 'registry', kind } })),
-      ...Array.from({ length: segments }, (_, segment) => ({ item: { source: 'journal', segment, totalSegments: segments } })),
-    ];
-    const page = new tasks.LambdaInvoke(this, 'ReconcilePage', {
-      lambdaFunction: handler.function,
-      payloadResponseOnly: true,
-      retryOnServiceExceptions: true,
-    });
-    const nextPage = new sfn.Pass(this, 'NextPage', { parameters: { 'item.$': '$.next', 'drift.$': '$.drift' } });
-    const processor = page.next(
-      new sfn.Choice(this, 'MorePages')
-        .when(sfn.Condition.isPresent('$.next'), nextPage.next(page))
-        .otherwise(new sfn.Pass(this, 'ItemDone', { parameters: { 'drift.$': '$.drift' } })),
-    );
-    const map = new sfn.DistributedMap(this, 'ReconcileItems', {
-      itemsPath: '$.items',
-      maxConcurrency,
-      itemSelector: { 'item.$': '$$.Map.Item.Value.item' },
-      // Standard: an item loops over all its pages, which can take longer than an Express execution's 5 minutes.
-      mapExecutionType: sfn.StateMachineType.STANDARD,
-      resultPath: '$.results',
-    });
-    map.itemProcessor(processor);
+    // Two phases (see RELATIONSHIP_KINDS): entities first, then what links them and the journal segments, so
+    // an initial copy journals the ends of a link before the link.
+    const relationships = new Set<string>(RELATIONSHIP_KINDS);
+    const registryItems = (phase: 'entities' | 'links') =>
+      kinds.filter((kind) => relationships.has(kind) === (phase === 'links')).map((kind) => ({ item: { source: 'registry', kind } }));
+    const items = {
+      entities: registryItems('entities'),
+      links: [
+        ...registryItems('links'),
+        ...Array.from({ length: segments }, (_, segment) => ({ item: { source: 'journal', segment, totalSegments: segments } })),
+      ],
+    };
+    const phaseMap = (suffix: '' | 'Links', itemsPath: string, resultPath: string): sfn.DistributedMap => {
+      const page = new tasks.LambdaInvoke(this, `ReconcilePage${suffix}`, {
+        lambdaFunction: handler.function,
+        payloadResponseOnly: true,
+        retryOnServiceExceptions: true,
+      });
+      const nextPage = new sfn.Pass(this, `NextPage${suffix}`, { parameters: { 'item.$': '$.next', 'drift.$': '$.drift' } });
+      const processor = page.next(
+        new sfn.Choice(this, `MorePages${suffix}`)
+          .when(sfn.Condition.isPresent('$.next'), nextPage.next(page))
+          .otherwise(new sfn.Pass(this, `ItemDone${suffix}`, { parameters: { 'drift.$': '$.drift' } })),
+      );
+      const map = new sfn.DistributedMap(this, `ReconcileItems${suffix}`, {
+        itemsPath,
+        maxConcurrency,
+        itemSelector: { 'item.$': '$$.Map.Item.Value.item' },
+        // Standard: an item loops over all its pages, which can take longer than an Express execution's 5 minutes.
+        mapExecutionType: sfn.StateMachineType.STANDARD,
+        resultPath,
+      });
+      map.itemProcessor(processor);
+      return map;
+    };
     const summary = new tasks.LambdaInvoke(this, 'Summarize', {
       lambdaFunction: handler.function,
-      payload: sfn.TaskInput.fromObject({ 'results.$': '$.results' }),
+      payload: sfn.TaskInput.fromObject({ 'results.$': 'States.Array($.entityResults, $.linkResults)' }),
       payloadResponseOnly: true,
     });
-    const definition = new sfn.Pass(this, 'ListItems', { parameters: { items } }).next(map).next(summary);
+    const definition = new sfn.Pass(this, 'ListItems', { parameters: { items } })
+      .next(phaseMap('', '$.items.entities', '$.entityResults'))
+      .next(phaseMap('Links', '$.items.links', '$.linkResults'))
+      .next(summary);
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       definitionBody: sfn.DefinitionBody.fromChainable(definition),
       stateMachineType: sfn.StateMachineType.STANDARD,

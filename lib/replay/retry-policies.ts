@@ -20,13 +20,18 @@ export interface RetryPolicy {
 /**
  * The parent, type or thing is not in this region yet: wait for capture-and-replay to bring it. Or this
  * region holds a change its capture has not journaled yet: wait for capture to journal it.
+ *
+ * Short (1 + 2 + 4 + 8 = 15 s): a dependency in flight lands within seconds, and while one item waits its
+ * whole batch waits — the pipe reads a shard's next batch only after the execution ends. Longer waits
+ * (a CloudTrail event minutes late, a bulk copy's certificates still queued at their quota) are parking's
+ * job, which holds no batch.
  */
 export const DEPENDENCY_RETRY: RetryPolicy = {
   errors: [RETRYABLE_ERRORS.dependencyNotReady, RETRYABLE_ERRORS.localChangePending],
-  interval: Duration.seconds(2),
+  interval: Duration.seconds(1),
   backoffRate: 2,
-  maxAttempts: 6,
-  maxDelay: Duration.seconds(20),
+  maxAttempts: 4,
+  maxDelay: Duration.seconds(8),
 };
 
 /**

@@ -168,6 +168,19 @@ describe('RegistryReconciler, item processor executed locally (aws-local-stepfun
     for (const n of ['a', 'b', 'c', 'd', 'e']) await h.a.admin.send(new CreateThingCommand({ thingName: n }));
     const definition = definitionOf(build().template);
     const map = definition.States.ReconcileItems;
+    // Entities first, then the links between them and the journal segments.
+    expect(definition.States.ListItems.Next).toBe('ReconcileItems');
+    expect(map.Next).toBe('ReconcileItemsLinks');
+    expect(definition.States.ReconcileItemsLinks.Next).toBe('Summarize');
+    expect(definition.States.ListItems.Parameters.items.links.map((e: any) => e.item.kind ?? e.item.source)).toEqual([
+      'member',
+      'policyTarget',
+      'principal',
+      'journal',
+      'journal',
+      'journal',
+      'journal',
+    ]);
     expect(map.ItemProcessor.ProcessorConfig).toMatchObject({ Mode: 'DISTRIBUTED' });
     const { ProcessorConfig: _config, ...processorDefinition } = map.ItemProcessor;
     const processor = new StateMachine(processorDefinition, { validationOptions: { checkArn: false } });
@@ -177,7 +190,7 @@ describe('RegistryReconciler, item processor executed locally (aws-local-stepfun
       const result = await h.a.reconciler.run(event.item);
       return { ...result, drift: mergeDrift(event.drift ?? {}, result.drift) };
     };
-    const items: any[] = definition.States.ListItems.Parameters.items;
+    const items: any[] = definition.States.ListItems.Parameters.items.entities;
     const results = [];
     for (const entry of items) {
       const execution = processor.run({ item: entry.item } as never, { overrides: { taskResourceLocalHandlers: { ReconcilePage: handler as never } } });
@@ -191,7 +204,7 @@ describe('RegistryReconciler, item processor executed locally (aws-local-stepfun
       { StartAt: 'Summarize', States: { Summarize: { ...definition.States.Summarize, End: true } } } as never,
       { validationOptions: { checkArn: false } },
     );
-    const out = await summary.run({ results } as never, { overrides: { taskResourceLocalHandlers: { Summarize: (e: any) => summarize(e.results) as never } } }).result;
+    const out = await summary.run({ entityResults: results, linkResults: [] } as never, { overrides: { taskResourceLocalHandlers: { Summarize: (e: any) => summarize(e.results) as never } } }).result;
     expect(out).toMatchObject({ found: 5, repaired: 5, failed: 0, pending: 0 });
   });
 });

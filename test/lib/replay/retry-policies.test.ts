@@ -9,15 +9,15 @@ describe('replay retry policies', () => {
     expect(PARKED_ERRORS.filter((e) => !retried.includes(e))).toEqual(['States.Timeout']);
   });
 
-  it('bound one record at 268 s with the default 15 s handler timeout, under the Express limit', () => {
-    expect(replayWorstCaseSeconds(Duration.seconds(15))).toBe(268);
+  it('bound one record at 183 s with the default 15 s handler timeout, under the Express limit', () => {
+    expect(replayWorstCaseSeconds(Duration.seconds(15))).toBe(183);
     expect(replayWorstCaseSeconds(Duration.seconds(15))).toBeLessThan(EXPRESS_LIMIT.toSeconds());
   });
 
   it('grow by one handler timeout per attempt', () => {
     const attempts = 1 + DEPENDENCY_RETRY.maxAttempts + TRANSIENT_RETRY.maxAttempts;
     expect(replayWorstCaseSeconds(Duration.seconds(16)) - replayWorstCaseSeconds(Duration.seconds(15))).toBe(attempts);
-    expect(replayWorstCaseSeconds(Duration.seconds(30))).toBe(433);
+    expect(replayWorstCaseSeconds(Duration.seconds(30))).toBe(318);
   });
 
   it('retry the typed errors the handlers throw, function timeouts, and only failed queue sends', () => {

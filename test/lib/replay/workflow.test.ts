@@ -80,7 +80,7 @@ describe('replay workflow', () => {
       expect(state.Resource).toMatch(/^arn:aws:lambda:.*:function:Replay.*Function.*-Arn$/);
       expect(state.Parameters).toBeUndefined();
       expect(state.Retry).toEqual([
-        { ErrorEquals: ['DependencyNotReady', 'LocalChangePending'], IntervalSeconds: 2, MaxAttempts: 6, BackoffRate: 2, MaxDelaySeconds: 20, JitterStrategy: 'FULL' },
+        { ErrorEquals: ['DependencyNotReady', 'LocalChangePending'], IntervalSeconds: 1, MaxAttempts: 4, BackoffRate: 2, MaxDelaySeconds: 8, JitterStrategy: 'FULL' },
         {
           ErrorEquals: [
             'RegistryThrottled',
@@ -177,7 +177,7 @@ describe('replay workflow', () => {
       const send = (s: any) => (1 + s.Retry[0].MaxAttempts) * s.TimeoutSeconds + waits(s.Retry);
       const worst = attempts * timeout + waits(states.ReplayThing.Retry) + Math.max(send(states.SendToDeadLetterQueue), send(states.SendToParkingQueue));
       expect(worst).toBe(replayWorstCaseSeconds(Duration.seconds(timeout)));
-      expect(worst).toBe(268);
+      expect(worst).toBe(183);
       expect(worst).toBeLessThan(300);
     });
 
@@ -305,8 +305,8 @@ describe('replay workflow', () => {
     });
 
     it.each([
-      ['DependencyNotReady', 7],
-      ['LocalChangePending', 7],
+      ['DependencyNotReady', 5],
+      ['LocalChangePending', 5],
       ['Sandbox.Timedout', 5],
       ['Lambda.ServiceException', 5],
     ])('parks %s after %i attempts', async (name, expectedAttempts) => {
