@@ -1,10 +1,12 @@
 import { CfnOutput, Duration, Fn, type Stack } from 'aws-cdk-lib';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as targets from 'aws-cdk-lib/aws-route53-targets';
 import type { SharedServicesStack } from './shared-services-stack';
 import { HEALTH_PATH } from '../../lambda/contract/health';
+import { createAlarmTopic } from '../private/alarm-topic';
 import { FailoverAccessRole } from '../shared-services/failover-access-role';
 import { FailoverNotifier } from '../shared-services/failover-notifier';
 import { FailoverRouting } from '../shared-services/failover-routing';
@@ -73,10 +75,24 @@ export function placeFailover(props: FailoverPlacementProps): FailoverPlacement 
   };
 
   const stackOf = (role: DrRegionRole): SharedServicesStack => (role === DrRegionRole.PRIMARY ? sharedServices.primary : sharedServices.secondary);
+  // One alarm topic per shared-services stack for the failover services' own alarms (aggregator errors and
+  // throttling, the notifier's errors and dead letters); subscribe the on-call team to it.
+  const alarmTopics = new Map<Stack, cloudwatchActions.SnsAction>();
+  const alarmsOf = (stack: Stack): cloudwatchActions.SnsAction => {
+    let action = alarmTopics.get(stack);
+    if (!action) {
+      const topic = createAlarmTopic(stack, 'cdk-iot-dr failover alarms', 'cdk-iot-dr: encrypts the alarm topic of the failover services');
+      new CfnOutput(stack, 'AlarmTopicArn', { description: "Every alarm of this region's failover services notifies this topic", value: topic.topicArn });
+      action = new cloudwatchActions.SnsAction(topic);
+      alarmTopics.set(stack, action);
+    }
+    return action;
+  };
   let aggregatorTimeout = Duration.millis(0);
   for (const role of ROLES) {
     const stack = stackOf(role);
     const aggregator = stack.healthCheckAggregator!;
+    aggregator.addAlarmAction(alarmsOf(stack));
     if (aggregator.timeout.toMilliseconds() > aggregatorTimeout.toMilliseconds()) aggregatorTimeout = aggregator.timeout;
     const zone = zoneIn(stack);
     const hostName = aggregatorHostName(topology, role);
@@ -119,6 +135,7 @@ export function placeFailover(props: FailoverPlacementProps): FailoverPlacement 
     primaryPublishRoleArn: accessRole(DrRegionRole.PRIMARY),
     secondaryPublishRoleArn: accessRole(DrRegionRole.SECONDARY),
   });
+  notifier.addAlarmAction(alarmsOf(global));
 
   const stepsOf = (role: DrRegionRole): IotRegionSwitchSteps =>
     new IotRegionSwitchSteps(stackOf(role), 'RegionSwitchSteps', {

@@ -1,12 +1,12 @@
 import { CfnOutput, Stack } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import type { DrStackProps } from './dr-stack-props';
 import type { PerRegionReplicationSettings, RegistryReplicationOptions } from './replication-settings';
+import { createAlarmTopic } from '../private/alarm-topic';
 import { checkRegionalArn } from '../private/arns';
 import { drStackProps } from '../private/dr-stack';
 import { propError } from '../private/validate';
@@ -157,29 +157,13 @@ export class IotServicesStack extends Stack {
     });
   }
 
-  /**
-   * A topic for this region's alarms: CloudWatch cannot publish to a topic under the AWS managed SNS key, so
-   * it gets a customer managed key (rotated) whose policy lets CloudWatch alarms of this account use it.
-   */
+  /** A topic for this region's alarms (see createAlarmTopic). */
   private createAlarmTopic(): sns.Topic {
-    const key = new kms.Key(this, 'AlarmTopicKey', {
-      description: 'cdk-iot-dr: encrypts the alarm topic of registry replication',
-      enableKeyRotation: true,
-    });
-    key.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'AllowCloudWatchAlarmsToPublish',
-        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
-        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-        resources: ['*'],
-        conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
-      }),
+    return createAlarmTopic(
+      this,
+      'cdk-iot-dr registry replication alarms',
+      'cdk-iot-dr: encrypts the alarm topic of registry replication',
     );
-    return new sns.Topic(this, 'AlarmTopic', {
-      displayName: 'cdk-iot-dr registry replication alarms',
-      masterKey: key,
-      enforceSSL: true,
-    });
   }
 
   /** What an operator needs at hand: names, queue URLs, redrive commands, the alarm topic, the dashboard. */

@@ -89,6 +89,18 @@ describe('IotDrDeployment', () => {
       template.hasResourceProperties('AWS::ApiGateway::DomainName', { DomainName: `health-${stack.region}.example.com`, SecurityPolicy: 'TLS_1_2' });
       template.hasResourceProperties('AWS::Route53::RecordSet', { Name: `health-${stack.region}.example.com.`, Type: 'A' });
     }
+    // The failover services' own alarms notify an encrypted topic in their stack.
+    for (const stack of [primary, secondary]) {
+      const template = templates.get(stack)!;
+      const topicId: string = template.toJSON().Outputs.AlarmTopicArn.Value.Ref;
+      template.hasResource('AWS::SNS::Topic', {});
+      expect(template.toJSON().Resources[topicId].Properties.KmsMasterKeyId).toBeDefined();
+      const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')).filter((a) =>
+        /aggregator|notifier|Aggregator|Notifier/.test(JSON.stringify(a.Properties.AlarmDescription ?? '') + JSON.stringify(a.Properties.Dimensions ?? '')),
+      );
+      const notified = alarms.filter((a) => JSON.stringify(a.Properties.AlarmActions ?? []).includes(topicId));
+      expect(notified.length).toBeGreaterThanOrEqual(2);
+    }
     // One direction only: the primary reads us-east-1, never the reverse.
     expect(primary.dependencies).toContain(secondary);
     expect(secondary.dependencies).toEqual([]);
