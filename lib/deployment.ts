@@ -150,6 +150,7 @@ export class IotDrDeployment extends Construct {
       sharedServices: this.sharedServices,
       global: this.globalFailover ?? (inUsEast1 === DrRegionRole.PRIMARY ? this.sharedServices.primary : this.sharedServices.secondary),
       metricsNamespace: props.registryReplication?.metricsNamespace,
+      parkingQueueName: props.registryReplication?.replay?.parkingQueueName,
     });
     this.hostedZone = placement.hostedZone;
     this.failoverRouting = placement.routing;

@@ -48,6 +48,7 @@ export function parkingFunctionTimeout(settings: ReplaySettings): Duration {
 export function createParkingQueue(scope: Construct, settings: ReplaySettings, encryptionKey: kms.IKey | undefined, deadLetterQueue: sqs.IQueue): sqs.Queue {
   return new sqs.Queue(scope, 'ParkingQueue', {
     ...replayQueueProps(encryptionKey),
+    ...(settings.parkingQueueName !== undefined ? { queueName: settings.parkingQueueName } : {}),
     // Six times the consumer's timeout, as Lambda recommends for SQS event sources.
     visibilityTimeout: Duration.seconds(parkingFunctionTimeout(settings).toSeconds() * 6),
     deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: PARKING_MAX_RECEIVES },

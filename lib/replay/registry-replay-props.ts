@@ -1,4 +1,4 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Token } from 'aws-cdk-lib';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -78,6 +78,13 @@ export interface RegistryReplayOptions extends PipelineStageOptions {
   readonly parkingRetention?: Duration;
 
   /**
+   * A fixed name for the parking queue, so tools in other accounts can read its metrics by name (the ARC
+   * Region switch steps check the parked items of the region they activate).
+   * @default - a name CloudFormation generates
+   */
+  readonly parkingQueueName?: string;
+
+  /**
    * What the replay state machine logs.
    *
    * @default sfn.LogLevel.ERROR - failed executions and states are what an operator needs; `ALL` logs every
@@ -129,6 +136,7 @@ export interface ReplaySettings {
   readonly replicationLagThreshold: Duration;
   readonly logRetention: logs.RetentionDays;
   readonly parkingRetention: Duration;
+  readonly parkingQueueName?: string;
   readonly workflowLogLevel: sfn.LogLevel;
   readonly includeExecutionData: boolean;
   readonly logEncryptionKey?: kms.IKey;
@@ -174,10 +182,19 @@ export function replaySettings(scope: IConstruct, props: RegistryReplayOptions):
     replicationLagThreshold,
     logRetention,
     parkingRetention,
+    ...(props.parkingQueueName !== undefined ? { parkingQueueName: checkQueueName(scope, 'parkingQueueName', props.parkingQueueName) } : {}),
     workflowLogLevel: props.workflowLogLevel ?? sfn.LogLevel.ERROR,
     includeExecutionData: props.includeExecutionData ?? false,
     logEncryptionKey: props.logEncryptionKey,
     replicateShadows: props.replicateShadows ?? false,
     iotQuotas: checkIotQuotas(scope, props.iotQuotas ?? {}),
   };
+}
+
+/** An SQS standard queue name: 1–80 letters, digits, hyphens and underscores (tokens pass unchecked). */
+function checkQueueName(scope: IConstruct, prop: string, name: string): string {
+  if (!Token.isUnresolved(name) && !/^[A-Za-z0-9_-]{1,80}$/.test(name)) {
+    throw propError(scope, `${prop} must be 1-80 letters, digits, hyphens or underscores, got '${name}'`);
+  }
+  return name;
 }

@@ -4,6 +4,7 @@ import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as targets from 'aws-cdk-lib/aws-route53-targets';
+import { IotServicesStack } from './iot-services-stack';
 import type { SharedServicesStack } from './shared-services-stack';
 import { HEALTH_PATH } from '../../lambda/contract/health';
 import { createAlarmTopic } from '../private/alarm-topic';
@@ -29,6 +30,8 @@ export interface FailoverPlacementProps {
   readonly global: Stack;
   /** CloudWatch namespace of the replication pipeline's metrics (readiness). */
   readonly metricsNamespace?: string;
+  /** The replay parking queue's name in the iot-services stacks (readiness). @default IotServicesStack.PARKING_QUEUE_NAME */
+  readonly parkingQueueName?: string;
 }
 
 export interface FailoverPlacement {
@@ -151,6 +154,7 @@ export function placeFailover(props: FailoverPlacementProps): FailoverPlacement 
       primaryPublishRoleArn: accessRole(DrRegionRole.PRIMARY),
       secondaryPublishRoleArn: accessRole(DrRegionRole.SECONDARY),
       readinessRoleArn: accessRole(role),
+      parkingQueueName: props.parkingQueueName ?? IotServicesStack.PARKING_QUEUE_NAME,
       metricsNamespace: props.metricsNamespace,
     });
   const steps = { primary: stepsOf(DrRegionRole.PRIMARY), secondary: stepsOf(DrRegionRole.SECONDARY) };

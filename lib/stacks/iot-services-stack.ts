@@ -44,6 +44,12 @@ const ROLE_NAMES: Record<DrRegionRole, 'primary' | 'secondary'> = { [DrRegionRol
  * after it (`IotDrDeployment` adds that dependency).
  */
 export class IotServicesStack extends Stack {
+  /**
+   * The replay parking queue's name in every iot-services stack (unless `registryReplication.replay` names
+   * another): fixed, so the Region switch steps in the shared-services account read its depth by name.
+   */
+  static readonly PARKING_QUEUE_NAME = 'cdk-iot-dr-parking';
+
   /** The topology this stack was placed by. */
   readonly topology: DrTopology;
   /** Whether this stack serves the primary or the secondary region. */
@@ -125,7 +131,7 @@ export class IotServicesStack extends Stack {
       },
       echoLedgerProps: options.echoLedgerProps,
       capture: { ...options.capture, queueEncryptionKey: key },
-      replay: { ...options.replay, queueEncryptionKey: key },
+      replay: { parkingQueueName: IotServicesStack.PARKING_QUEUE_NAME, ...options.replay, queueEncryptionKey: key },
       reconciler: options.enableReconciler === false ? undefined : { ...options.reconciler },
       metricsNamespace: options.metricsNamespace,
       logRetention: options.logRetention,

@@ -89,6 +89,11 @@ describe('IotDrDeployment', () => {
       template.hasResourceProperties('AWS::ApiGateway::DomainName', { DomainName: `health-${stack.region}.example.com`, SecurityPolicy: 'TLS_1_2' });
       template.hasResourceProperties('AWS::Route53::RecordSet', { Name: `health-${stack.region}.example.com.`, Type: 'A' });
     }
+    // The Region switch steps read each region's parked items by the parking queue's fixed name.
+    for (const stack of [primary, secondary]) {
+      const functions = Object.values(templates.get(stack)!.findResources('AWS::Lambda::Function'));
+      expect(JSON.stringify(functions.map((f) => f.Properties.Environment ?? {}))).toContain('cdk-iot-dr-parking');
+    }
     // The failover services' own alarms notify an encrypted topic in their stack.
     for (const stack of [primary, secondary]) {
       const template = templates.get(stack)!;

@@ -795,6 +795,7 @@ describe('RegistryReplay options', () => {
     ['a batching window over 5 minutes', { maxBatchingWindow: Duration.minutes(6) }, /maxBatchingWindow must be between 0 seconds and 5 minutes, got 6 minutes/],
     ['negative retries', { maxRetryAttempts: -1 }, /maxRetryAttempts must be an integer between 0 and 10000, got -1/],
     ['a too short echo TTL', { echoTtl: Duration.seconds(10) }, /echoTtl must be between 1 minute and 1 day, got 10 seconds/],
+    ['a parking queue name SQS refuses', { parkingQueueName: 'parking queue!' }, /parkingQueueName must be 1-80 letters, digits, hyphens or underscores, got 'parking queue!'/],
     ['a handler timeout beyond the Express budget', { handlerTimeout: Duration.seconds(30) }, /handlerTimeout 30 seconds lets one record's retries take up to 318 s, beyond the Express workflow limit of 300 s/],
     ['a reserved metrics namespace', { metricsNamespace: 'AWS/IoT' }, /metricsNamespace must be 1 to 255 printable ASCII characters, not starting with 'AWS\/' or ':', got 'AWS\/IoT'/],
     ['a lag threshold under 10 s', { replicationLagThreshold: Duration.seconds(1) }, /replicationLagThreshold must be at least 10 seconds/],
