@@ -63,7 +63,7 @@ export interface WorldOptions {
    * quotas (TPS per API) at this utilization. @default no limiter (the emulator's quotas and the SDK's retries only)
    */
   readonly rateLimit?: { readonly quotas: Readonly<Record<string, number>>; readonly utilization?: number };
-  /** Waits between retries of the replay tasks, ms, per Retry rule (default 50 ms each: tests own time), or 'synthesized' for the workflow's own. */
+  /** Waits between retries of the replay tasks, ms, per Retry rule (default 100 ms each: tests own time), or 'synthesized' for the workflow's own. */
   readonly retryWaitMs?: number | number[] | 'synthesized';
   /** Seeded randomness for the perturbations below. */
   readonly seed?: number;
@@ -561,7 +561,8 @@ export class ReplicationWorld {
       return { MessageId: `parked-${messageCounter}` };
     };
     for (const s of names.parkingStates ?? []) localHandlers[s] = park as never;
-    const retryWait = this.options.retryWaitMs ?? 50;
+    // 100 ms: four dependency retries (400 ms) outlast a dependency's replay in the same round on a loaded machine.
+    const retryWait = this.options.retryWaitMs ?? 100;
     const machine = this.machineFor(node.workflow.definition);
     const execution = machine.run(batch as never, {
       // The Catch targets stamp items with the state's entry time, on the parking clock.
