@@ -3,7 +3,7 @@
 // esbuild nor Docker. Output is deterministic (no sourcemap paths, no timestamps): asset hashes change only
 // with handler code.
 import { build } from 'esbuild';
-import { readdirSync, existsSync, rmSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, existsSync, rmSync, mkdirSync, readFileSync, statSync, writeFileSync, renameSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -39,8 +39,12 @@ const handlers = readdirSync(lambdaDir, { withFileTypes: true })
   .map((d) => d.name)
   .sort();
 
-rmSync(outRoot, { recursive: true, force: true });
+// Stale bundles (a handler folder since removed) go; current ones are replaced in place, each by a rename,
+// so a test or synth running meanwhile reads either the old bundle or the new one, never a missing file.
 mkdirSync(outRoot, { recursive: true });
+for (const stale of readdirSync(outRoot).filter((name) => !handlers.includes(name))) {
+  rmSync(join(outRoot, stale), { recursive: true, force: true });
+}
 
 const started = Date.now();
 await Promise.all(
@@ -48,6 +52,7 @@ await Promise.all(
     build({
       entryPoints: [join(lambdaDir, name, 'index.ts')],
       outfile: join(outRoot, name, 'index.js'),
+      write: false,
       bundle: true,
       platform: 'node',
       target: 'node22',
@@ -58,6 +63,13 @@ await Promise.all(
       minify: true,
       legalComments: 'none',
       logLevel: 'warning',
+    }).then(({ outputFiles }) => {
+      for (const file of outputFiles) {
+        mkdirSync(dirname(file.path), { recursive: true });
+        const temporary = `${file.path}.${process.pid}.tmp`;
+        writeFileSync(temporary, file.contents);
+        renameSync(temporary, file.path);
+      }
     }),
   ),
 );

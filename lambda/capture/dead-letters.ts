@@ -11,6 +11,7 @@
  */
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { MalformedInput } from '../shared/errors';
+import { parseJsonObject } from '../shared/json';
 
 export interface DeadLetter {
   /** Short category, e.g. 'MalformedEvent'. */
@@ -44,10 +45,10 @@ const MAX_UNWRAP_DEPTH = 4;
 export function registryEventBody(body: string): string {
   let current = body;
   for (let depth = 0; depth < MAX_UNWRAP_DEPTH; depth++) {
-    const parsed = parseObject(current);
+    const parsed = parseJsonObject(current);
     if (!parsed) return current;
     if (typeof parsed.base64OriginalPayload === 'string') {
-      const payload = parseObject(Buffer.from(parsed.base64OriginalPayload, 'base64').toString('utf8'));
+      const payload = parseJsonObject(Buffer.from(parsed.base64OriginalPayload, 'base64').toString('utf8'));
       if (!payload) throw new MalformedInput('base64OriginalPayload is not a base64-encoded JSON object');
       // The rule's SELECT adds the topic; the original MQTT payload has none, the error message has it.
       // Spread keeps an own `__proto__` attribute (it defines properties, it does not assign them).
@@ -60,15 +61,6 @@ export function registryEventBody(body: string): string {
     return current;
   }
   return current;
-}
-
-function parseObject(text: string): Record<string, unknown> | undefined {
-  try {
-    const v: unknown = JSON.parse(text);
-    return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
 }
 
 function isDeadLetter(o: Record<string, unknown>): o is Record<string, unknown> & DeadLetter {
