@@ -42,20 +42,29 @@ export function grantJournalStreamRead(journal: IReplicationJournal, grantee: ia
   return withKey(grant, journal.encryptionKey, 'decrypt', grantee);
 }
 
-/** Replay records what it applied: `EchoLedgerStore.record` reads the entity's entry and updates it. */
+/**
+ * Replay records what it applied: `EchoLedgerStore.record` reads the entity's entry and updates it, and
+ * `recordKnownState` puts the entity's known-state item (a conditional PutItem).
+ */
 export function grantEchoRecord(ledger: IEchoLedger, grantee: iam.IGrantable): iam.Grant {
-  return withKey(allow(grantee, ['dynamodb:GetItem', 'dynamodb:UpdateItem'], ledger.tableArn), ledger.encryptionKey, 'encryptDecrypt', grantee);
+  return withKey(
+    allow(grantee, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], ledger.tableArn),
+    ledger.encryptionKey,
+    'encryptDecrypt',
+    grantee,
+  );
 }
 
 /**
  * Capture recognises replay's echoes and, after a genuine change, clears the entry: it deletes it, or
- * updates it when replay recorded since.
+ * updates it when replay recorded since; and it puts the entity's known-state item (`recordKnownState`, a
+ * conditional PutItem), which it writes, so the key must encrypt too.
  */
 export function grantEchoCheckAndClear(ledger: IEchoLedger, grantee: iam.IGrantable): iam.Grant {
   return withKey(
-    allow(grantee, ['dynamodb:GetItem', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem'], ledger.tableArn),
+    allow(grantee, ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem'], ledger.tableArn),
     ledger.encryptionKey,
-    'decrypt',
+    'encryptDecrypt',
     grantee,
   );
 }

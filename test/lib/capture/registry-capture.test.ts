@@ -218,7 +218,7 @@ describe('RegistryCapture', () => {
       },
       { Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query'], Effect: 'Allow', Resource: journalArn },
       { Action: 'dynamodb:Query', Effect: 'Allow', Resource: { 'Fn::Join': ['', [journalArn, '/index/byRef']] } },
-      { Action: ['dynamodb:GetItem', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem'], Effect: 'Allow', Resource: getAtt(parts.ledger.table, 'Arn') },
+      { Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem'], Effect: 'Allow', Resource: getAtt(parts.ledger.table, 'Arn') },
       { Action: 'sqs:SendMessage', Effect: 'Allow', Resource: getAtt(parts.capture.deadLetterQueue, 'Arn') },
       { Action: ['iot:DescribeThing', 'iot:ListThingGroupsForThing'], Effect: 'Allow', Resource: arnJoin('iot', PRIMARY, 'thing/*') },
       { Action: 'iot:DescribeThingGroup', Effect: 'Allow', Resource: arnJoin('iot', PRIMARY, 'thinggroup/*') },

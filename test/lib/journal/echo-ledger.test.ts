@@ -54,14 +54,14 @@ describe('EchoLedger', () => {
       ledger.grantCheckAndClear(capture);
       const template = Template.fromStack(stack);
       expect(policyStatements(template, replay)).toEqual([
-        { Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], Effect: 'Allow', Resource: getAtt(ledger.table, 'Arn') },
+        { Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], Effect: 'Allow', Resource: getAtt(ledger.table, 'Arn') },
       ]);
       expect(policyStatements(template, capture)).toEqual([
-        { Action: ['dynamodb:GetItem', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem'], Effect: 'Allow', Resource: getAtt(ledger.table, 'Arn') },
+        { Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem'], Effect: 'Allow', Resource: getAtt(ledger.table, 'Arn') },
       ]);
     });
 
-    it('adds the key: encrypt and decrypt to record, decrypt to check', () => {
+    it('adds the key: encrypt and decrypt to record, and to check and clear (capture puts known-state items)', () => {
       const stack = stackIn(PRIMARY);
       const key = new kms.Key(stack, 'Key');
       const ledger = new EchoLedger(stack, 'Ledger', { encryptionKey: key });
@@ -75,7 +75,11 @@ describe('EchoLedger', () => {
         Effect: 'Allow',
         Resource: getAtt(key, 'Arn'),
       });
-      expect(policyStatements(template, capture)).toContainEqual({ Action: 'kms:Decrypt', Effect: 'Allow', Resource: getAtt(key, 'Arn') });
+      expect(policyStatements(template, capture)).toContainEqual({
+        Action: ['kms:Decrypt', 'kms:Encrypt', 'kms:ReEncrypt*', 'kms:GenerateDataKey*'],
+        Effect: 'Allow',
+        Resource: getAtt(key, 'Arn'),
+      });
     });
 
     it('work the same on an existing table', () => {
@@ -85,7 +89,7 @@ describe('EchoLedger', () => {
       const role = grantee(stack);
       ledger.grantRecord(role);
       expect(policyStatements(Template.fromStack(stack), role)).toEqual([
-        { Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], Effect: 'Allow', Resource: arnJoin('dynamodb', PRIMARY, 'table/echoes') },
+        { Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], Effect: 'Allow', Resource: arnJoin('dynamodb', PRIMARY, 'table/echoes') },
       ]);
     });
   });

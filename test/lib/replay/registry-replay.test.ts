@@ -248,7 +248,7 @@ describe('RegistryReplay', () => {
       expect(policyStatements(template, fn.role!)).toEqual([
         { Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Effect: 'Allow', Resource: expect.anything() },
         { Action: journalActions, Effect: 'Allow', Resource: getAtt(parts.journal.table, 'Arn') },
-        { Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], Effect: 'Allow', Resource: getAtt(parts.replay.echoLedger.table, 'Arn') },
+        { Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], Effect: 'Allow', Resource: getAtt(parts.replay.echoLedger.table, 'Arn') },
         ...iotStatements,
         // X-Ray's wildcard, in a TracingPolicy of its own (see below).
         { Action: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], Effect: 'Allow', Resource: '*' },
@@ -353,7 +353,7 @@ describe('RegistryReplay', () => {
       expect(policyStatements(template, parts.replay.parkingFunction.role!)).toEqual([
         { Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Effect: 'Allow', Resource: expect.anything() },
         { Action: ['dynamodb:GetItem', 'dynamodb:Query'], Effect: 'Allow', Resource: getAtt(parts.journal.table, 'Arn') },
-        { Action: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], Effect: 'Allow', Resource: getAtt(parts.replay.echoLedger.table, 'Arn') },
+        { Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], Effect: 'Allow', Resource: getAtt(parts.replay.echoLedger.table, 'Arn') },
         { Action: 'sqs:SendMessage', Effect: 'Allow', Resource: getAtt(parts.replay.parkingQueue, 'Arn') },
         { Action: 'sqs:SendMessage', Effect: 'Allow', Resource: getAtt(parts.replay.deadLetterQueue, 'Arn') },
         {
