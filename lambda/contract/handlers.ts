@@ -42,6 +42,10 @@ export const HANDLERS = {
   notifyFailover: { bundle: 'failover', exportName: 'notifyFailover' },
   /** One step of the ARC Region switch plan: check-readiness, switch-mode or publish-notice. */
   regionSwitchStep: { bundle: 'failover', exportName: 'regionSwitchStep' },
+  /** The command-and-control API: onboard, suspend, resume, decommission a device; its status in both regions. */
+  commandApi: { bundle: 'command', exportName: 'handler' },
+  /** Telemetry buffer (SQS) → PutEvents to the analytics bus's global endpoint, failed entries retried. */
+  forwardTelemetry: { bundle: 'telemetry', exportName: 'handler' },
   /** Not a Lambda: the operator's failover-mode command, package bin `cdk-iot-dr-failover` (assets/failover-mode/index.js). */
   failoverModeCommand: { bundle: 'failover-mode', exportName: 'main' },
 } as const satisfies Record<string, HandlerEntryPoint>;

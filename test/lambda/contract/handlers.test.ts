@@ -14,7 +14,14 @@ test('the bundles the contract names are exactly the lambda/<bundle>/index.ts th
 });
 
 test('every entry point is exported by its bundle’s index.ts', () => {
-  const env = { AWS_REGION: 'eu-west-1', JOURNAL_TABLE_NAME: 'j', ECHO_LEDGER_TABLE_NAME: 'l', DEAD_LETTER_QUEUE_URL: 'https://sqs/dlq', ACCOUNT_ID: '123456789012' };
+  const env = { AWS_REGION: 'eu-west-1', JOURNAL_TABLE_NAME: 'j', ECHO_LEDGER_TABLE_NAME: 'l', DEAD_LETTER_QUEUE_URL: 'https://sqs/dlq', ACCOUNT_ID: '123456789012',
+    TELEMETRY_EVENT_BUS_ARN: 'arn:aws:events:eu-west-1:123456789012:event-bus/b',
+    TELEMETRY_ENDPOINT_URL: 'https://events.eu-west-1.amazonaws.com',
+    TELEMETRY_BUFFER_QUEUE_URL: 'https://sqs/buffer',
+    IOT_SERVICES_ACCOUNT: '123456789012',
+    ACCESS_ROLE_ARN: 'arn:aws:iam::123456789012:role/r',
+    IDEMPOTENCY_TABLE_NAME: 'i',
+  };
   const saved = { ...process.env };
   Object.assign(process.env, env);
   try {

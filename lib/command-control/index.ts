@@ -1,0 +1,2 @@
+export * from './command-access-role';
+export * from './command-api';
