@@ -7,9 +7,11 @@ import type { IotRegionSwitchPlan, IotRegionSwitchSteps } from './shared-service
 import { CommandControlStack } from './stacks/command-control-stack';
 import { DataAnalyticsStack } from './stacks/data-analytics-stack';
 import { IotServicesStack } from './stacks/iot-services-stack';
+import type { AnalyticsOptions } from './stacks/analytics-settings';
 import type { PerRegionReplicationSettings, RegistryReplicationOptions } from './stacks/replication-settings';
 import { placeFailover } from './stacks/failover-placement';
-import { GlobalFailoverStack, ROUTE53_METRICS_REGION, SharedServicesStack } from './stacks/shared-services-stack';
+import { acknowledgeEmptyStack } from './private/acknowledge';
+import { GlobalFailoverStack, SharedServicesStack } from './stacks/shared-services-stack';
 import { HEALTH_API_URL_OUTPUT } from './stacks/workload-health';
 import { DrRegionRole, type DrTopology } from './topology';
 
@@ -69,13 +71,21 @@ export interface IotDrDeploymentProps {
    * @default - AWS managed encryption, and an alarm topic created in each region's IoT services stack
    */
   readonly regionalReplication?: PerRegionReplicationSettings;
+
+  /**
+   * How telemetry reaches the data-analytics account: the topic filter forwarded, and the example targets.
+   *
+   * @default - topic filter 'dt/#' forwarded in both regions, example targets created
+   */
+  readonly analytics?: AnalyticsOptions;
 }
 
 /**
- * Every stack of a topology, each in its account and region: shared services, IoT services, command and
- * control, data analytics, in both the primary and the secondary region. The secondary IoT services stack
- * imports the journal replica the primary's creates, so it depends on it. Create it in an `App` (or a
- * `Stage`, or a construct within one).
+ * The nine stacks of a topology, each in its account and region: shared services (global, in us-east-1, and per
+ * region), IoT services, command and control and data analytics, in both the primary and the secondary region.
+ * The secondary IoT services stack imports the journal replica the primary's creates, and the primary data
+ * analytics stack's global endpoint names the secondary's bus, so each depends on the other region's. Create it
+ * in an `App` (or a `Stage`, or a construct within one).
  */
 export class IotDrDeployment extends Construct {
   /** The accounts, regions and domain of the platform. */
@@ -89,10 +99,10 @@ export class IotDrDeployment extends Construct {
   /** Data-analytics stacks (the analytics event bus, in later releases). */
   readonly dataAnalytics: DataAnalyticsStacks;
   /**
-   * The shared-services stack in us-east-1 holding the Route 53 failover and the notifier, when neither region
-   * of the pair is us-east-1 (stack `<prefix>-SharedServices-us-east-1`); in phase two only.
+   * The shared-services stack in us-east-1 (stack `<prefix>-SharedServices-global`): the hosted zone, the Route 53
+   * health checks and failover records and the failover notifier, in phase two; empty in phase one.
    */
-  readonly globalFailover?: GlobalFailoverStack;
+  readonly globalFailover: GlobalFailoverStack;
   /** The hosted zone of the failover records (phase two). */
   readonly hostedZone?: route53.IHostedZone;
   /** Route 53 health checks and failover records of `iot.<domain>` (phase two: the topology has `failover.healthApiUrls`). */
@@ -125,30 +135,34 @@ export class IotDrDeployment extends Construct {
           ...common('IotServices', role),
           registryReplication: props.registryReplication,
           regionalReplication: props.regionalReplication,
+          telemetryTopicFilter: props.analytics?.telemetryTopicFilter,
+          forwardTelemetry: props.analytics?.forwardTelemetry,
         }),
     );
     // The secondary reads the replica's stream ARN at deploy time: the global table must exist first.
     this.iotServices.secondary.addStackDependency(this.iotServices.primary, 'the journal replica is created by the primary stack');
     this.commandControl = both((role) => new CommandControlStack(this, `CommandControl${suffix(role)}`, common('CommandControl', role)));
-    this.dataAnalytics = both((role) => new DataAnalyticsStack(this, `DataAnalytics${suffix(role)}`, common('DataAnalytics', role)));
+    this.dataAnalytics = both(
+      (role) => new DataAnalyticsStack(this, `DataAnalytics${suffix(role)}`, { ...common('DataAnalytics', role), exampleTargets: props.analytics?.exampleTargets }),
+    );
+    // The primary's global endpoint names the secondary's bus (and replicates to it): that bus must exist first.
+    this.dataAnalytics.primary.addStackDependency(this.dataAnalytics.secondary, "the global endpoint names the secondary region's analytics bus");
+
+    // The global part of the shared services, in us-east-1 (where Route 53 publishes its health-check metrics)
+    // whichever the pair's regions: a stack of its own, so neither region's stack holds what the other depends on.
+    this.globalFailover = new GlobalFailoverStack(this, 'SharedServicesGlobal', { topology: props.topology, stackName: `${prefix}-SharedServices-global` });
 
     // Failover, phase two: the aggregators need the workload accounts' health API URLs from a first deployment.
     if (!props.topology.failover?.healthApiUrls) {
+      acknowledgeEmptyStack(this.globalFailover);
       this.warnOfPhaseOne(name);
       return;
     }
     const topology = props.topology;
-    const inUsEast1 = [DrRegionRole.PRIMARY, DrRegionRole.SECONDARY].find((role) => topology.regionOf(role) === ROUTE53_METRICS_REGION);
-    if (inUsEast1 === undefined) {
-      this.globalFailover = new GlobalFailoverStack(this, 'SharedServicesGlobal', {
-        topology,
-        stackName: `${prefix}-SharedServices-${ROUTE53_METRICS_REGION}`,
-      });
-    }
     const placement = placeFailover({
       topology,
       sharedServices: this.sharedServices,
-      global: this.globalFailover ?? (inUsEast1 === DrRegionRole.PRIMARY ? this.sharedServices.primary : this.sharedServices.secondary),
+      global: this.globalFailover,
       metricsNamespace: props.registryReplication?.metricsNamespace,
       parkingQueueName: props.registryReplication?.replay?.parkingQueueName,
     });
@@ -160,10 +174,10 @@ export class IotDrDeployment extends Construct {
     this.estimatedRto = placement.routing.estimatedRto;
   }
 
-  /** Every stack this deployment created. */
+  /** Every stack this deployment created: the nine stacks. */
   get stacks(): Stack[] {
     const pairs = [this.sharedServices, this.iotServices, this.commandControl, this.dataAnalytics].flatMap((s): Stack[] => [s.primary, s.secondary]);
-    return this.globalFailover ? [...pairs, this.globalFailover] : pairs;
+    return [this.globalFailover, ...pairs];
   }
 
   /** Phase one: says which outputs to copy into which topology field, on each shared-services stack. */

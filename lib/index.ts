@@ -9,6 +9,8 @@ export {
   type DrHealthApiUrls,
   type DrWorkloadHealthApiUrls,
   type DrIotCertificateArns,
+  type DrApiDomainNames,
+  type DrAnalyticsSettings,
 } from './topology';
 export {
   IotDrDeployment,
@@ -25,5 +27,7 @@ export * from './capture';
 export * from './replay';
 export * from './reconcile';
 export * from './shared-services';
+export * from './command-control';
+export * from './data-analytics';
 export { IotRegistryReplication, type IotRegistryReplicationProps, type PairedJournalProps } from './registry-replication';
 export type { PipelineStageOptions } from './pipeline-stage-options';

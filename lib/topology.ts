@@ -50,6 +50,31 @@ export interface DrIotCertificateArns {
 }
 
 /**
+ * The regional domain names of the command API's custom domain `api.<domain>`, one per region: the
+ * command-control stack's `ApiRegionalDomainName` output (`d-<id>.execute-api.<region>.amazonaws.com`).
+ */
+export interface DrApiDomainNames {
+  /** The primary region's. */
+  readonly primary: string;
+  /** The secondary region's. */
+  readonly secondary: string;
+}
+
+/**
+ * What the analytics wiring needs that only exists once the data-analytics account is deployed.
+ */
+export interface DrAnalyticsSettings {
+  /**
+   * Id of the EventBridge global endpoint the primary data-analytics stack creates: its `GlobalEndpointId`
+   * output, e.g. 'abcde12345.veo'. The telemetry forwarders put events through it (SigV4a), so telemetry
+   * follows the endpoint's failover.
+   *
+   * @default - the forwarders put events on their own region's analytics bus (SigV4); synthesis warns
+   */
+  readonly globalEndpointId?: string;
+}
+
+/**
  * What failover needs that only exists once the workload accounts are deployed or set up: values copied from
  * the AWS accounts into the topology. Without `healthApiUrls` the deployment creates the workload accounts'
  * health APIs only (phase one); with them, the aggregators, the Route 53 failover, the notifier and the
@@ -89,6 +114,14 @@ export interface DrFailoverSettings {
   readonly iotCertificateArns?: DrIotCertificateArns;
 
   /**
+   * The command API's regional domain names (`ApiRegionalDomainName` outputs of the command-control stacks),
+   * the targets of the `api.<domainName>` failover records.
+   *
+   * @default - no `api.<domainName>` records: operators call each region's API by its own domain (synthesis warns)
+   */
+  readonly apiDomainNames?: DrApiDomainNames;
+
+  /**
    * Whether the primary region's shared-services stack holds an AWS ARC Region switch plan.
    *
    * @default true
@@ -118,11 +151,30 @@ export interface DrTopologyProps {
    * @default - phase one: the workload accounts' health APIs only, with a synthesis warning
    */
   readonly failover?: DrFailoverSettings;
+  /**
+   * Values the analytics wiring needs from the deployed data-analytics account (see `DrAnalyticsSettings`).
+   *
+   * @default - telemetry goes to each region's own analytics bus until the global endpoint's id is given
+   */
+  readonly analytics?: DrAnalyticsSettings;
 }
 
 const ACCOUNT_FIELDS = ['sharedServices', 'iotServices', 'commandControl', 'dataAnalytics'] as const;
-const TOP_FIELDS = ['accounts', 'primaryRegion', 'secondaryRegion', 'domainName', 'failover'] as const;
-const FAILOVER_FIELDS = ['iotEndpointPrefix', 'hostedZoneId', 'healthApiUrls', 'iotCertificateArns', 'regionSwitchPlan', 'recoveryTimeObjectiveSeconds'] as const;
+const TOP_FIELDS = ['accounts', 'primaryRegion', 'secondaryRegion', 'domainName', 'failover', 'analytics'] as const;
+const FAILOVER_FIELDS = [
+  'iotEndpointPrefix',
+  'hostedZoneId',
+  'healthApiUrls',
+  'iotCertificateArns',
+  'apiDomainNames',
+  'regionSwitchPlan',
+  'recoveryTimeObjectiveSeconds',
+] as const;
+const ANALYTICS_FIELDS = ['globalEndpointId'] as const;
+/** `d-<id>.execute-api.<region>.amazonaws.com[.cn]`: an API Gateway custom domain's regional domain name. */
+const API_REGIONAL_DOMAIN = /^d-[a-z0-9]+\.execute-api\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?$/;
+/** An EventBridge global endpoint id: `<name part>.<suffix>`, e.g. 'abcde12345.veo'. */
+const GLOBAL_ENDPOINT_ID = /^[A-Za-z0-9-]{1,50}\.[A-Za-z0-9-]{1,20}$/;
 const HEALTH_API_FIELDS = ['iotServices', 'commandControl', 'dataAnalytics'] as const;
 const ROLE_FIELDS = ['primary', 'secondary'] as const;
 /** `https://<api id>.execute-api.<region>.amazonaws.com[.cn]/...` */
@@ -143,7 +195,8 @@ export class DrTopology {
    * 111111111111 (shared services), 222222222222 (IoT services), 333333333333 (command and control),
    * 444444444444 (data analytics); us-west-2 primary, us-east-1 secondary; example.com; and placeholder
    * failover values (IoT endpoint prefix 'a1b2c3d4e5f6g7', health API URLs of API ids 'pppppppp01' to
-   * 'ssssssss03'), so the example app synthesizes every stack.
+   * 'ssssssss03', command API domains 'd-pppppppp04' and 'd-ssssssss04') and a placeholder analytics global
+   * endpoint id ('abcde12345.veo'), so the example app synthesizes every stack.
    */
   static readonly DEFAULT = new DrTopology({
     accounts: {
@@ -169,7 +222,12 @@ export class DrTopology {
           dataAnalytics: 'https://ssssssss03.execute-api.us-east-1.amazonaws.com/v1/health',
         },
       },
+      apiDomainNames: {
+        primary: 'd-pppppppp04.execute-api.us-west-2.amazonaws.com',
+        secondary: 'd-ssssssss04.execute-api.us-east-1.amazonaws.com',
+      },
     },
+    analytics: { globalEndpointId: 'abcde12345.veo' },
   });
 
   /**
@@ -211,6 +269,8 @@ export class DrTopology {
   readonly domainName: string;
   /** Values failover needs from the deployed accounts, when given. */
   readonly failover?: DrFailoverSettings;
+  /** Values the analytics wiring needs from the deployed data-analytics account, when given. */
+  readonly analytics?: DrAnalyticsSettings;
 
   /**
    * @param props the topology
@@ -268,6 +328,7 @@ export class DrTopology {
     this.secondaryRegion = props.secondaryRegion;
     this.domainName = domain as string;
     if (props.failover !== undefined) this.failover = checkFailover(props.failover, props.primaryRegion, props.secondaryRegion, fail);
+    if (props.analytics !== undefined) this.analytics = checkAnalytics(props.analytics, fail);
   }
 
   /**
@@ -365,14 +426,46 @@ function checkFailover(raw: unknown, primaryRegion: string, secondaryRegion: str
     }
     iotCertificateArns = { primary: arns.primary as string, secondary: arns.secondary as string };
   }
+  let apiDomainNames: DrApiDomainNames | undefined;
+  if (f.apiDomainNames !== undefined) {
+    const names = checkFields(f.apiDomainNames, 'failover.apiDomainNames', ROLE_FIELDS, fail);
+    for (const role of ROLE_FIELDS) {
+      const name = names[role];
+      const match = typeof name === 'string' ? API_REGIONAL_DOMAIN.exec(name) : null;
+      if (!match) {
+        fail(
+          `failover.apiDomainNames.${role} must be the ApiRegionalDomainName output of the ${role} region's command-control stack ` +
+            `(d-<id>.execute-api.${regions[role]}.amazonaws.com), got ${JSON.stringify(name)}`,
+        );
+      }
+      if (match![1] !== regions[role]) {
+        fail(`failover.apiDomainNames.${role} is a domain of ${match![1]}, but the ${role} region is ${regions[role]}: copy the output of the ${role} region's stack`);
+      }
+    }
+    apiDomainNames = { primary: names.primary as string, secondary: names.secondary as string };
+  }
   return {
     iotEndpointPrefix: prefix as string,
     ...(zone !== undefined ? { hostedZoneId: zone as string } : {}),
     ...(healthApiUrls ? { healthApiUrls } : {}),
     ...(iotCertificateArns ? { iotCertificateArns } : {}),
+    ...(apiDomainNames ? { apiDomainNames } : {}),
     ...(f.regionSwitchPlan !== undefined ? { regionSwitchPlan: f.regionSwitchPlan as boolean } : {}),
     ...(rto !== undefined ? { recoveryTimeObjectiveSeconds: rto as number } : {}),
   };
+}
+
+/** Validates `analytics`; returns a copy. */
+function checkAnalytics(raw: unknown, fail: (msg: string) => never): DrAnalyticsSettings {
+  const a = checkFields(raw, 'analytics', ANALYTICS_FIELDS, fail);
+  const id = a.globalEndpointId;
+  if (id !== undefined && (typeof id !== 'string' || !GLOBAL_ENDPOINT_ID.test(id))) {
+    fail(
+      'analytics.globalEndpointId must be the GlobalEndpointId output of the primary region\'s data-analytics stack ' +
+        `(an EventBridge global endpoint id such as "abcde12345.veo", not its URL), got ${JSON.stringify(id)}`,
+    );
+  }
+  return id !== undefined ? { globalEndpointId: id as string } : {};
 }
 
 /** Context keys that look meant for this library but are not `iot-dr:topology`: any `iot-dr:` key, or one at most two edits away. */

@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, Fn, type Stack } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, Duration, Fn, type Stack } from 'aws-cdk-lib';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
@@ -26,7 +26,7 @@ export interface FailoverPlacementProps {
   readonly topology: DrTopology;
   /** The shared-services stacks of both regions, each holding its aggregator. */
   readonly sharedServices: { readonly primary: SharedServicesStack; readonly secondary: SharedServicesStack };
-  /** The shared-services stack in us-east-1: one of the two above, or a stack of its own. */
+  /** The global shared-services stack, in us-east-1. */
   readonly global: Stack;
   /** CloudWatch namespace of the replication pipeline's metrics (readiness). */
   readonly metricsNamespace?: string;
@@ -47,11 +47,10 @@ export interface FailoverPlacement {
  *
  * - each region's aggregator gets the custom domain `health-<region>.<domain>` (certificate validated in the
  *   hosted zone, alias record), so the Route 53 health checks name it without referencing its stack;
- * - the us-east-1 stack holds the hosted zone (imported or created), `FailoverRouting` and `FailoverNotifier`,
+ * - the global stack (us-east-1) holds the hosted zone (imported or created), `FailoverRouting` and `FailoverNotifier`,
  *   and depends on no other stack;
  * - each region's stack holds its `IotRegionSwitchSteps` (reading the health checks from us-east-1);
- * - the primary's stack holds the `IotRegionSwitchPlan` — the secondary's when the primary is us-east-1, since
- *   the plan reads both step functions and the us-east-1 stack must not depend on the other region.
+ * - the primary's stack holds the `IotRegionSwitchPlan`, which reads both regions' step functions.
  */
 export function placeFailover(props: FailoverPlacementProps): FailoverPlacement {
   const { topology, global, sharedServices } = props;
@@ -117,12 +116,14 @@ export function placeFailover(props: FailoverPlacementProps): FailoverPlacement 
     });
   }
 
+  const apiDomainNames = failover.apiDomainNames;
   const region = (role: DrRegionRole) => ({
     region: topology.regionOf(role),
     aggregatorDomainName: aggregatorHostName(topology, role),
     // The custom domain maps its root to the API's stage.
     aggregatorPath: HEALTH_PATH,
     iotDataEndpoint: topology.iotDataEndpointOf(role)!,
+    apiDomainName: apiDomainNames ? apiDomainNames[role === DrRegionRole.PRIMARY ? 'primary' : 'secondary'] : undefined,
   });
   const routing = new FailoverRouting(global, 'FailoverRouting', {
     hostedZone: zoneIn(global),
@@ -132,6 +133,14 @@ export function placeFailover(props: FailoverPlacementProps): FailoverPlacement 
     aggregatorTimeout,
     recoveryTimeObjective: Duration.seconds(failover.recoveryTimeObjectiveSeconds ?? DEFAULT_RECOVERY_TIME_OBJECTIVE_SECONDS),
   });
+  if (!apiDomainNames) {
+    Annotations.of(global).addWarningV2(
+      'cdk-iot-dr:apiRecordsPending',
+      `no api.${topology.domainName} failover records yet (the topology has no failover.apiDomainNames): once this deployment has created ` +
+        "the command API's custom domains, copy each command-control stack's ApiRegionalDomainName output into failover.apiDomainNames.<primary|secondary> " +
+        'and deploy this stack again',
+    );
+  }
   const accessRole = (role: DrRegionRole) => FailoverAccessRole.roleArnFor(topology.accounts.iotServices, topology.regionOf(role));
   const notifier = new FailoverNotifier(global, 'FailoverNotifier', {
     routing,
@@ -161,7 +170,7 @@ export function placeFailover(props: FailoverPlacementProps): FailoverPlacement 
 
   let plan: IotRegionSwitchPlan | undefined;
   if (failover.regionSwitchPlan ?? true) {
-    const planStack = sharedServices.primary === global ? sharedServices.secondary : sharedServices.primary;
+    const planStack = sharedServices.primary;
     plan = new IotRegionSwitchPlan(planStack, 'RegionSwitchPlan', {
       primaryRegion: topology.primaryRegion,
       secondaryRegion: topology.secondaryRegion,

@@ -1,11 +1,15 @@
-import { CfnOutput, Stack } from 'aws-cdk-lib';
+import { Annotations, CfnOutput, Stack } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
+import { DEFAULT_TELEMETRY_TOPIC_FILTER } from './analytics-settings';
 import type { DrStackProps } from './dr-stack-props';
 import type { PerRegionReplicationSettings, RegistryReplicationOptions } from './replication-settings';
+import { CommandAccessRole } from '../command-control/command-access-role';
+import { TelemetryForwarder } from '../data-analytics/telemetry-forwarder';
+import { DEFAULT_ECHO_LEDGER_TABLE_NAME } from '../journal/defaults';
 import { createAlarmTopic } from '../private/alarm-topic';
 import { checkRegionalArn } from '../private/arns';
 import { drStackProps } from '../private/dr-stack';
@@ -32,6 +36,20 @@ export interface IotServicesStackProps extends DrStackProps {
    * @default - AWS managed encryption, and an alarm topic created in each region's stack
    */
   readonly regionalReplication?: PerRegionReplicationSettings;
+
+  /**
+   * The MQTT topic filter whose messages this stack forwards to the data-analytics account's bus.
+   *
+   * @default 'dt/#' - the data-telemetry prefix of AWS's MQTT topic design guidance
+   */
+  readonly telemetryTopicFilter?: string;
+
+  /**
+   * Whether this stack forwards telemetry to the data-analytics account (`TelemetryForwarder`).
+   *
+   * @default true
+   */
+  readonly forwardTelemetry?: boolean;
 }
 
 const ROLE_NAMES: Record<DrRegionRole, 'primary' | 'secondary'> = { [DrRegionRole.PRIMARY]: 'primary', [DrRegionRole.SECONDARY]: 'secondary' };
@@ -79,9 +97,16 @@ export class IotServicesStack extends Stack {
   readonly iotCustomDomain?: IotCustomDomain;
   /** The role the shared-services failover functions assume here (failover notice, readiness metrics). */
   readonly failoverAccessRole: FailoverAccessRole;
+  /** The role the command API's functions (command-control account, both regions) assume here. */
+  readonly commandAccessRole: CommandAccessRole;
+  /**
+   * Telemetry (`telemetryTopicFilter`) → buffer queue → the data-analytics account's bus, through its global
+   * endpoint once the topology has `analytics.globalEndpointId`; absent when `forwardTelemetry` is false.
+   */
+  readonly telemetryForwarder?: TelemetryForwarder;
 
   constructor(scope: Construct, id: string, props: IotServicesStackProps) {
-    const { registryReplication, regionalReplication, ...drProps } = props;
+    const { registryReplication, regionalReplication, telemetryTopicFilter, forwardTelemetry, ...drProps } = props;
     super(scope, id, drStackProps(scope, id, drProps, 'iotServices', 'IoT services'));
     this.topology = props.topology;
     this.regionRole = props.regionRole;
@@ -129,7 +154,8 @@ export class IotServicesStack extends Stack {
         encryptionKey: key,
         peerEncryptionKeyArn: isPrimary ? peer.encryptionKeyArn : undefined,
       },
-      echoLedgerProps: options.echoLedgerProps,
+      // A fixed name, so the command API in the command-control account names it without a cross-account reference.
+      echoLedgerProps: { tableName: DEFAULT_ECHO_LEDGER_TABLE_NAME, ...options.echoLedgerProps },
       capture: { ...options.capture, queueEncryptionKey: key },
       replay: { parkingQueueName: IotServicesStack.PARKING_QUEUE_NAME, ...options.replay, queueEncryptionKey: key },
       reconciler: options.enableReconciler === false ? undefined : { ...options.reconciler },
@@ -150,6 +176,15 @@ export class IotServicesStack extends Stack {
       });
     }
     this.failoverAccessRole = new FailoverAccessRole(this, 'FailoverAccess', { sharedServicesAccount: this.topology.accounts.sharedServices });
+    this.commandAccessRole = new CommandAccessRole(this, 'CommandAccess', {
+      commandControlAccount: this.topology.accounts.commandControl,
+      // Each region's API reads the other region's status through this role too.
+      commandRegions: [this.topology.primaryRegion, this.topology.secondaryRegion],
+      journal: this.registryReplication.journal,
+      echoLedger: this.registryReplication.echoLedger,
+      tableEncryptionKeys: key ? [key] : undefined,
+      readMetrics: true,
+    });
     const endpoint = this.topology.iotDataEndpointOf(this.regionRole);
     this.healthApi = addWorkloadHealthApi(this, {
       topology: this.topology,
@@ -161,6 +196,27 @@ export class IotServicesStack extends Stack {
       iotDataEndpoint: endpoint ? `https://${endpoint}` : undefined,
       alarmActions: [new cloudwatchActions.SnsAction(alarmTopic)],
     });
+
+    if (forwardTelemetry ?? true) {
+      const globalEndpointId = this.topology.analytics?.globalEndpointId;
+      this.telemetryForwarder = new TelemetryForwarder(this, 'TelemetryForwarder', {
+        topicFilter: telemetryTopicFilter ?? DEFAULT_TELEMETRY_TOPIC_FILTER,
+        analyticsAccount: this.topology.accounts.dataAnalytics,
+        peerRegion,
+        globalEndpointId,
+        queueEncryptionKey: key,
+        metricsNamespace: options.metricsNamespace,
+        logRetention: options.logRetention,
+        alarmActions: [new cloudwatchActions.SnsAction(alarmTopic)],
+      });
+      if (!globalEndpointId) {
+        Annotations.of(this).addWarningV2(
+          'cdk-iot-dr:analyticsPhaseOne',
+          "telemetry goes to this region's analytics bus, not through the global endpoint (the topology has no analytics.globalEndpointId): " +
+            "copy the GlobalEndpointId output of the primary region's data-analytics stack into analytics.globalEndpointId and deploy again",
+        );
+      }
+    }
   }
 
   /** A topic for this region's alarms (see createAlarmTopic). */

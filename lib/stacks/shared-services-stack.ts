@@ -10,8 +10,9 @@ import { DrRegionRole, type DrTopology } from '../topology';
  * The shared-services account in one region. With the topology's `failover.healthApiUrls` (phase two of the
  * deployment) it holds this region's `HealthCheckAggregator`, which calls the iot-services, command-control and
  * data-analytics health APIs of the region; `IotDrDeployment` adds the aggregator's custom domain
- * (`health-<region>.<domain>`), the region's `IotRegionSwitchSteps`, and — in us-east-1 — the Route 53 failover
- * and the notifier, and the Region switch plan. Without those URLs (phase one) it holds no resources.
+ * (`health-<region>.<domain>`), the region's `IotRegionSwitchSteps`, and the Region switch plan in the
+ * primary's stack (the Route 53 failover and the notifier are in the global stack, `GlobalFailoverStack`).
+ * Without those URLs (phase one) it holds no resources.
  * Cross-region references are on: the stacks of the two regions read each other's ids (health checks, step
  * functions) the way `IotDrDeployment` places them.
  */
@@ -53,11 +54,12 @@ export interface GlobalFailoverStackProps extends StackProps {
 }
 
 /**
- * The shared-services account in us-east-1 when neither region of the pair is us-east-1: Route 53 health checks
- * and failover records (global, placed here so the failover does not depend on either region's stack) and the
- * `FailoverNotifier`, whose alarms must be in us-east-1 where Route 53 publishes health-check metrics.
- * `IotDrDeployment` creates it in phase two only; when one region of the pair is us-east-1, that region's
- * `SharedServicesStack` holds these instead. `env` follows from the topology and must not be set.
+ * The global part of the shared-services account, in us-east-1 whichever the pair's regions: the hosted zone,
+ * the Route 53 health checks and failover records (global, placed here so the failover depends on neither
+ * region's stack) and the `FailoverNotifier`, whose alarms must be in us-east-1 where Route 53 publishes
+ * health-check metrics. `IotDrDeployment` fills it in phase two (it is empty in phase one). When one region of
+ * the pair is us-east-1, that region's `SharedServicesStack` is a separate stack in the same account and region.
+ * `env` follows from the topology and must not be set.
  */
 export class GlobalFailoverStack extends Stack {
   /** The topology this stack was placed by. */
@@ -70,7 +72,7 @@ export class GlobalFailoverStack extends Stack {
       throw new Error(`${path}: env follows from the topology (accounts.sharedServices in ${ROUTE53_METRICS_REGION}); remove env`);
     }
     super(scope, id, {
-      description: `cdk-iot-dr shared services (${ROUTE53_METRICS_REGION}: Route 53 failover and notifier)`,
+      description: `cdk-iot-dr shared services (global, in ${ROUTE53_METRICS_REGION}: Route 53 failover and notifier)`,
       crossRegionReferences: true,
       ...stackProps,
       env: { account: topology.accounts.sharedServices, region: ROUTE53_METRICS_REGION },

@@ -38,7 +38,7 @@ describe('the example app (bin/app.ts)', () => {
     assembly = app.synth();
   });
 
-  it('synthesizes the eight stacks of the default topology', () => {
+  it('synthesizes the nine stacks of the default topology', () => {
     expect(assembly.stacks.map((s) => `${s.stackName} ${s.environment.account}/${s.environment.region}`).sort()).toEqual([
       'IotDr-CommandControl-us-east-1 333333333333/us-east-1',
       'IotDr-CommandControl-us-west-2 333333333333/us-west-2',
@@ -46,16 +46,18 @@ describe('the example app (bin/app.ts)', () => {
       'IotDr-DataAnalytics-us-west-2 444444444444/us-west-2',
       'IotDr-IotServices-us-east-1 222222222222/us-east-1',
       'IotDr-IotServices-us-west-2 222222222222/us-west-2',
+      'IotDr-SharedServices-global 111111111111/us-east-1',
       'IotDr-SharedServices-us-east-1 111111111111/us-east-1',
       'IotDr-SharedServices-us-west-2 111111111111/us-west-2',
     ]);
   });
 
-  it('synthesizes the failover of the placeholder values: routing and notifier in us-east-1, the plan in the primary', () => {
-    const global = assembly.getStackByName('IotDr-SharedServices-us-east-1');
+  it('synthesizes the failover of the placeholder values: routing and notifier in the global stack, the plan in the primary', () => {
+    const global = assembly.getStackByName('IotDr-SharedServices-global');
     expect(global.template.Outputs.EstimatedRtoSeconds.Value).toBe('57');
     const types = (name: string) => Object.values(assembly.getStackByName(name).template.Resources as Record<string, { Type: string }>).map((r) => r.Type);
-    expect(types('IotDr-SharedServices-us-east-1')).toEqual(expect.arrayContaining(['AWS::Route53::HealthCheck', 'AWS::Route53::HostedZone', 'AWS::SNS::Topic']));
+    expect(types('IotDr-SharedServices-global')).toEqual(expect.arrayContaining(['AWS::Route53::HealthCheck', 'AWS::Route53::HostedZone', 'AWS::SNS::Topic']));
+    expect(types('IotDr-SharedServices-us-east-1')).not.toContain('AWS::Route53::HealthCheck');
     expect(types('IotDr-SharedServices-us-west-2')).toContain('AWS::ARCRegionSwitch::Plan');
     for (const name of ['IotDr-IotServices-us-west-2', 'IotDr-CommandControl-us-east-1', 'IotDr-DataAnalytics-us-west-2']) {
       expect(assembly.getStackByName(name).template.Outputs.HealthApiUrl).toBeDefined();
@@ -89,7 +91,7 @@ describe('the example app (bin/app.ts)', () => {
     expect(iot.map((s) => `${s.account}/${s.region}`).sort()).toEqual(['100000000002/eu-central-1', '100000000002/eu-west-1']);
   });
 
-  it('synthesizes a topology without us-east-1 into nine stacks, checked like the default', () => {
+  it('synthesizes a topology without us-east-1 into the same nine stacks, checked like the default', () => {
     const urls = (region: string, id: string) => ({
       iotServices: `https://${id}01.execute-api.${region}.amazonaws.com/v1/health`,
       commandControl: `https://${id}02.execute-api.${region}.amazonaws.com/v1/health`,
@@ -109,7 +111,7 @@ describe('the example app (bin/app.ts)', () => {
     const custom = createExampleApp({ outdir: outdir(), context: { ...CDK_CONTEXT, 'iot-dr:topology': topology } });
     const synthesized = custom.synth();
     expect(synthesized.stacks.map((s) => s.stackName)).toHaveLength(9);
-    expect(synthesized.getStackByName('IotDr-SharedServices-us-east-1').template.Outputs.EstimatedRtoSeconds.Value).toBe('57');
+    expect(synthesized.getStackByName('IotDr-SharedServices-global').template.Outputs.EstimatedRtoSeconds.Value).toBe('57');
     expect(new AwsSolutionsChecks().validateScope(custom).violations).toEqual([]);
   });
 

@@ -27,8 +27,17 @@ describe('IotDrDeployment', () => {
     expect([secondary.account, secondary.region, secondary.stackName]).toEqual([account, 'us-east-1', `IotDr-${part}-us-east-1`]);
   });
 
-  it('creates eight stacks', () => {
-    expect(deployment.stacks).toHaveLength(8);
+  it('creates nine stacks: the global shared-services stack in us-east-1, and each account in both regions', () => {
+    expect(deployment.stacks).toHaveLength(9);
+    const global = deployment.globalFailover;
+    expect([global.stackName, global.account, global.region]).toEqual(['IotDr-SharedServices-global', '111111111111', 'us-east-1']);
+    expect(deployment.stacks[0]).toBe(global);
+  });
+
+  it("deploys the primary data-analytics stack after the secondary's, whose bus its global endpoint names", () => {
+    const { primary, secondary } = deployment.dataAnalytics;
+    expect(primary.dependencies).toContain(secondary);
+    expect(secondary.dependencies).toEqual([]);
   });
 
   it("deploys the secondary IoT services stack after the primary's, which owns the journal", () => {
@@ -44,7 +53,8 @@ describe('IotDrDeployment', () => {
     for (const prop of ['iotServices', 'commandControl', 'dataAnalytics'] as const) {
       for (const stack of [deployment[prop].primary, deployment[prop].secondary]) {
         const template = templates.get(stack)!;
-        template.resourceCountIs('AWS::ApiGateway::RestApi', 1);
+        // The command-control stacks hold the command API besides.
+        template.resourceCountIs('AWS::ApiGateway::RestApi', prop === 'commandControl' ? 2 : 1);
         template.hasResourceProperties('AWS::ApiGateway::RestApi', {
           Policy: {
             Statement: Match.arrayWith([
@@ -60,12 +70,11 @@ describe('IotDrDeployment', () => {
     }
   });
 
-  it('places the aggregators, the steps, the failover in us-east-1 and the plan in the primary', () => {
+  it('places the aggregators, the steps, the failover in the global stack and the plan in the primary', () => {
     const { primary, secondary } = deployment.sharedServices;
     expect(primary.healthCheckAggregator).toBeDefined();
     expect(secondary.healthCheckAggregator).toBeDefined();
-    expect(deployment.globalFailover).toBeUndefined();
-    const global = templates.get(secondary)!;
+    const global = templates.get(deployment.globalFailover)!;
     global.resourceCountIs('AWS::Route53::HostedZone', 1);
     global.resourceCountIs('AWS::Route53::HealthCheck', 2);
     for (const region of ['us-west-2', 'us-east-1']) {
@@ -77,8 +86,12 @@ describe('IotDrDeployment', () => {
     global.hasResourceProperties('AWS::Route53::RecordSet', { Name: 'iot.example.com.', Failover: 'SECONDARY', ResourceRecords: ['a1b2c3d4e5f6g7-ats.iot.us-east-1.amazonaws.com'] });
     expect(global.toJSON().Outputs.EstimatedRtoSeconds.Value).toBe('57');
     expect(deployment.estimatedRto?.toSeconds()).toBe(57);
-    expect(deployment.failoverRouting?.node.scope).toBe(secondary);
-    expect(deployment.failoverNotifier?.node.scope).toBe(secondary);
+    expect(deployment.failoverRouting?.node.scope).toBe(deployment.globalFailover);
+    expect(deployment.failoverNotifier?.node.scope).toBe(deployment.globalFailover);
+    templates.get(secondary)!.resourceCountIs('AWS::Route53::HealthCheck', 0);
+    // The command API behind api.<domain>, on the same health checks.
+    global.hasResourceProperties('AWS::Route53::RecordSet', { Name: 'api.example.com.', Failover: 'PRIMARY', ResourceRecords: ['d-pppppppp04.execute-api.us-west-2.amazonaws.com'] });
+    global.hasResourceProperties('AWS::Route53::RecordSet', { Name: 'api.example.com.', Failover: 'SECONDARY', ResourceRecords: ['d-ssssssss04.execute-api.us-east-1.amazonaws.com'] });
     expect(deployment.regionSwitchPlan?.node.scope).toBe(primary);
     expect(deployment.regionSwitchSteps?.primary.node.scope).toBe(primary);
     expect(deployment.regionSwitchSteps?.secondary.node.scope).toBe(secondary);
@@ -106,9 +119,10 @@ describe('IotDrDeployment', () => {
       const notified = alarms.filter((a) => JSON.stringify(a.Properties.AlarmActions ?? []).includes(topicId));
       expect(notified.length).toBeGreaterThanOrEqual(2);
     }
-    // One direction only: the primary reads us-east-1, never the reverse.
-    expect(primary.dependencies).toContain(secondary);
-    expect(secondary.dependencies).toEqual([]);
+    // One direction only: the regional stacks read the global stack (its health checks), never the reverse.
+    expect(primary.dependencies).toEqual(expect.arrayContaining([deployment.globalFailover, secondary]));
+    expect(secondary.dependencies).toEqual([deployment.globalFailover]);
+    expect(deployment.globalFailover.dependencies).toEqual([]);
   });
 
   it('gives the IoT services stacks the custom domain and the failover access role', () => {
@@ -196,8 +210,8 @@ describe('IotDrDeployment per-region settings', () => {
         KeySchema: [{ AttributeName: 'key', KeyType: 'HASH' }],
         Replicas: [Match.objectLike({ SSESpecification: { KMSMasterKeyId: key } })],
       });
-      // Capture's queue and dead-letter queue, replay's parking and dead-letter queues.
-      template.resourcePropertiesCountIs('AWS::SQS::Queue', { KmsMasterKeyId: key }, 4);
+      // Capture's queue and dead-letter queue, replay's parking and dead-letter queues, the telemetry buffer and its dead-letter queue.
+      template.resourcePropertiesCountIs('AWS::SQS::Queue', { KmsMasterKeyId: key }, 6);
     }
   });
 
@@ -208,7 +222,7 @@ describe('IotDrDeployment per-region settings', () => {
     ] as const) {
       const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
       // The replication's twelve and the health API's.
-      expect(alarms).toHaveLength(13);
+      expect(alarms).toHaveLength(16);
       for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([topic]);
       // A given topic is used as it is: no topic or topic key is created.
       template.resourceCountIs('AWS::SNS::Topic', 0);
@@ -247,7 +261,7 @@ describe('IotDrDeployment per-region settings', () => {
         },
       });
       const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm'));
-      expect(alarms).toHaveLength(13);
+      expect(alarms).toHaveLength(16);
       for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topicId }]);
     }
   });
@@ -294,7 +308,7 @@ describe('IotDrDeployment per-region settings', () => {
     const topic = new sns.Topic(stack, 'Alarms');
     stack.registryReplication.addAlarmAction(new cloudwatchActions.SnsAction(topic));
     const alarms = Object.entries(Template.fromStack(stack).findResources('AWS::CloudWatch::Alarm'))
-      .filter(([id]) => !id.startsWith('HealthApi'))
+      .filter(([id]) => !id.startsWith('HealthApi') && !id.startsWith('TelemetryForwarder'))
       .map(([, alarm]) => alarm);
     expect(alarms).toHaveLength(12);
     // The stack's own topic first, then the one added.
@@ -361,11 +375,11 @@ describe('IotDrDeployment failover placement', () => {
           }),
     });
 
-  it('adds a shared-services stack in us-east-1 when neither region is us-east-1, without a dependency cycle', () => {
+  it('puts the global shared-services stack in us-east-1 when neither region is us-east-1, without a dependency cycle', () => {
     const app = testApp();
     const deployment = new IotDrDeployment(app, 'IotDr', { topology: topology('eu-west-1', 'eu-central-1') });
-    const global = deployment.globalFailover!;
-    expect([global.stackName, global.account, global.region]).toEqual(['IotDr-SharedServices-us-east-1', '111111111111', 'us-east-1']);
+    const global = deployment.globalFailover;
+    expect([global.stackName, global.account, global.region]).toEqual(['IotDr-SharedServices-global', '111111111111', 'us-east-1']);
     expect(deployment.stacks).toHaveLength(9);
     expect(deployment.stacks).toContain(global);
     const template = Template.fromStack(global);
@@ -376,7 +390,7 @@ describe('IotDrDeployment failover placement', () => {
     const { primary, secondary } = deployment.sharedServices;
     // Synthesis resolves the cross-region references into stack dependencies.
     const assembly = app.synth();
-    expect(assembly.getStackByName('IotDr-SharedServices-us-east-1').template.Resources).toBeDefined();
+    expect(assembly.getStackByName('IotDr-SharedServices-global').template.Resources).toBeDefined();
     expect(global.dependencies).toEqual([]);
     expect(secondary.dependencies).toEqual([global]);
     expect(primary.dependencies).toEqual(expect.arrayContaining([global, secondary]));
@@ -384,28 +398,31 @@ describe('IotDrDeployment failover placement', () => {
     for (const stack of [primary, secondary]) Template.fromStack(stack).resourceCountIs('AWS::Route53::HealthCheck', 0);
   });
 
-  it('puts the plan in the secondary when the primary is us-east-1 (the us-east-1 stack depends on no other)', () => {
+  it("keeps the global stack apart from the primary region's stack when the primary is us-east-1 (the global stack depends on no other)", () => {
     const app = testApp();
     const deployment = new IotDrDeployment(app, 'IotDr', { topology: topology('us-east-1', 'us-west-2') });
     const { primary, secondary } = deployment.sharedServices;
-    expect(deployment.globalFailover).toBeUndefined();
-    expect(deployment.failoverRouting?.node.scope).toBe(primary);
-    expect(deployment.regionSwitchPlan?.node.scope).toBe(secondary);
+    const global = deployment.globalFailover;
+    expect([global.region, primary.region]).toEqual(['us-east-1', 'us-east-1']);
+    expect(global.stackName).not.toBe(primary.stackName);
+    expect(deployment.failoverRouting?.node.scope).toBe(global);
+    expect(deployment.regionSwitchPlan?.node.scope).toBe(primary);
     // Synthesis resolves the cross-region references into stack dependencies.
     app.synth();
-    expect(primary.dependencies).toEqual([]);
-    expect(secondary.dependencies).toEqual([primary]);
+    expect(global.dependencies).toEqual([]);
+    expect(secondary.dependencies).toEqual([global]);
+    expect(primary.dependencies).toEqual(expect.arrayContaining([global, secondary]));
   });
 
   it('imports an existing hosted zone by id instead of creating one', () => {
     const deployment = new IotDrDeployment(testApp(), 'IotDr', { topology: topology('us-west-2', 'us-east-1', { hostedZoneId: 'Z0123456789ABCDEFGHIJ' }) });
-    const { primary, secondary } = deployment.sharedServices;
-    Template.fromStack(secondary).resourceCountIs('AWS::Route53::HostedZone', 0);
+    const { primary } = deployment.sharedServices;
+    Template.fromStack(deployment.globalFailover).resourceCountIs('AWS::Route53::HostedZone', 0);
     Template.fromStack(primary).hasResourceProperties('AWS::Route53::RecordSet', { HostedZoneId: 'Z0123456789ABCDEFGHIJ', Name: 'health-us-west-2.devices.example.org.' });
     Template.fromStack(primary).hasResourceProperties('AWS::CertificateManager::Certificate', {
       DomainValidationOptions: [{ DomainName: 'health-us-west-2.devices.example.org', HostedZoneId: 'Z0123456789ABCDEFGHIJ' }],
     });
-    expect(Template.fromStack(secondary).toJSON().Outputs.HostedZoneNameServers).toBeUndefined();
+    expect(Template.fromStack(deployment.globalFailover).toJSON().Outputs.HostedZoneNameServers).toBeUndefined();
   });
 
   it('leaves the plan out when failover.regionSwitchPlan is false', () => {
@@ -428,7 +445,7 @@ describe('IotDrDeployment failover placement', () => {
 
   it('fails synthesis when the estimated recovery time exceeds failover.recoveryTimeObjectiveSeconds', () => {
     expect(() => new IotDrDeployment(testApp(), 'IotDr', { topology: topology('us-west-2', 'us-east-1', { recoveryTimeObjectiveSeconds: 45 }) })).toThrow(
-      /IotDr\/SharedServicesSecondary\/FailoverRouting: the estimated worst-case recovery time 57 s exceeds recoveryTimeObjective 45 s: detection 32 s/,
+      /IotDr\/SharedServicesGlobal\/FailoverRouting: the estimated worst-case recovery time 57 s exceeds recoveryTimeObjective 45 s: detection 32 s/,
     );
     const relaxed = new IotDrDeployment(testApp(), 'IotDr', { topology: topology('us-west-2', 'us-east-1', { recoveryTimeObjectiveSeconds: 57 }) });
     expect(relaxed.estimatedRto?.toSeconds()).toBe(57);
@@ -439,13 +456,14 @@ describe('IotDrDeployment failover placement', () => {
     ['no health API URLs yet', new DrTopology({ accounts: ACCOUNTS, primaryRegion: 'eu-west-1', secondaryRegion: 'eu-central-1', domainName: 'devices.example.org', failover: { iotEndpointPrefix: 'a1b2c3d4e5f6g7' } })],
   ])('with %s, creates the health APIs only and says which outputs to copy where', (what, phaseOne) => {
     const deployment = new IotDrDeployment(testApp(), 'IotDr', { topology: phaseOne });
-    expect(deployment.stacks).toHaveLength(8);
+    expect(deployment.stacks).toHaveLength(9);
     expect(deployment.failoverRouting).toBeUndefined();
     expect(deployment.estimatedRto).toBeUndefined();
     for (const stack of [deployment.sharedServices.primary, deployment.sharedServices.secondary]) {
       expect(stack.healthCheckAggregator).toBeUndefined();
       expect(Template.fromStack(stack).toJSON().Resources ?? {}).toEqual({});
     }
+    expect(Template.fromStack(deployment.globalFailover).toJSON().Resources ?? {}).toEqual({});
     Template.fromStack(deployment.iotServices.primary).resourceCountIs('AWS::ApiGateway::RestApi', 1);
     Template.fromStack(deployment.iotServices.primary).resourceCountIs('AWS::IoT::DomainConfiguration', 0);
     expect(deployment.iotServices.primary.iotCustomDomain).toBeUndefined();

@@ -75,6 +75,10 @@ describe('DrTopology', () => {
         primary: 'arn:aws:acm:eu-west-1:210987654321:certificate/11111111-2222-3333-4444-555555555555',
         secondary: 'arn:aws:acm:eu-central-1:210987654321:certificate/66666666-7777-8888-9999-000000000000',
       },
+      apiDomainNames: {
+        primary: 'd-abc1234504.execute-api.eu-west-1.amazonaws.com',
+        secondary: 'd-abc1234505.execute-api.eu-central-1.amazonaws.com',
+      },
       regionSwitchPlan: false,
       recoveryTimeObjectiveSeconds: 90,
     };
@@ -117,8 +121,36 @@ describe('DrTopology', () => {
       ['a certificate of the other region', f({ iotCertificateArns: { primary: FAILOVER.iotCertificateArns.secondary, secondary: FAILOVER.iotCertificateArns.secondary } }), /failover.iotCertificateArns.primary is a certificate of eu-central-1, but the primary region is eu-west-1/],
       ['not a certificate', f({ iotCertificateArns: { primary: 'arn:aws:sns:eu-west-1:210987654321:topic', secondary: FAILOVER.iotCertificateArns.secondary } }), /failover.iotCertificateArns.primary must be an ACM certificate ARN/],
       ['failover not an object', { ...VALID, failover: 'yes' }, /failover must be an object with iotEndpointPrefix/],
+      [
+        'an API domain of the other region',
+        f({ apiDomainNames: { primary: FAILOVER.apiDomainNames.secondary, secondary: FAILOVER.apiDomainNames.secondary } }),
+        /failover.apiDomainNames.primary is a domain of eu-central-1, but the primary region is eu-west-1: copy the output of the primary region's stack/,
+      ],
+      [
+        'an API URL instead of its domain name',
+        f({ apiDomainNames: { primary: 'https://d-abc1234504.execute-api.eu-west-1.amazonaws.com/', secondary: FAILOVER.apiDomainNames.secondary } }),
+        /failover.apiDomainNames.primary must be the ApiRegionalDomainName output of the primary region's command-control stack \(d-<id>.execute-api.eu-west-1.amazonaws.com\)/,
+      ],
+      ['one API domain only', f({ apiDomainNames: { primary: FAILOVER.apiDomainNames.primary } }), /failover.apiDomainNames.secondary must be the ApiRegionalDomainName output/],
     ])('rejects %s', (_what, props, message) => {
       expect(() => new DrTopology(props as DrTopologyProps)).toThrow(message);
+    });
+  });
+
+  describe('analytics', () => {
+    it('keeps a global endpoint id, and an empty analytics object', () => {
+      expect(new DrTopology({ ...VALID, analytics: { globalEndpointId: 'abcde12345.veo' } }).analytics).toEqual({ globalEndpointId: 'abcde12345.veo' });
+      expect(new DrTopology({ ...VALID, analytics: {} }).analytics).toEqual({});
+      expect(new DrTopology(VALID).analytics).toBeUndefined();
+      expect(DrTopology.DEFAULT.analytics?.globalEndpointId).toBe('abcde12345.veo');
+    });
+
+    it.each<[string, unknown, RegExp]>([
+      ['the endpoint URL', { globalEndpointId: 'https://abcde12345.veo.endpoint.events.amazonaws.com' }, /analytics.globalEndpointId must be the GlobalEndpointId output .* not its URL\), got "https:/],
+      ['a number', { globalEndpointId: 12 }, /analytics.globalEndpointId must be/],
+      ['an unknown field', { endpointId: 'abcde12345.veo' }, /unknown field\(s\) analytics.endpointId; allowed: globalEndpointId/],
+    ])('rejects %s', (_what, analytics, message) => {
+      expect(() => new DrTopology({ ...VALID, analytics } as DrTopologyProps)).toThrow(message);
     });
   });
 
