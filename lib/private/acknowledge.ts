@@ -62,6 +62,7 @@ export function acknowledgeEmptyStack(stack: Stack): void {
   acknowledgeFinding(
     stack,
     'CloudFormation-Validate::F0001',
-    'Placeholder for the resources later releases add to this account; `cdk deploy` skips a stack without resources.',
+    'Phase one of the deployment: the shared-services stacks receive their resources in phase two (once the topology has the ' +
+      "workload accounts' health API URLs); `cdk deploy` skips a stack without resources.",
   );
 }

@@ -51,10 +51,11 @@ export function addWorkloadHealthApi(stack: Stack, options: WorkloadHealthApiOpt
 }
 
 /**
- * The check of an account that runs no workload of the library yet (command-control and data-analytics until
- * their services land): a function that answers healthy, so the verdict proves that this account's API Gateway
- * and Lambda answer in this region — what those services will run on. Replace or add checks of your services
- * with `RegionalHealthApi` in your own stacks.
+ * The data-analytics account's check: a function that answers healthy, so the verdict proves that this
+ * account's API Gateway and Lambda answer in this region. The analytics bus itself is not part of the IoT
+ * failover verdict: its global endpoint fails over on its own health check, and devices need not move
+ * because EventBridge in one region is slow. Add checks of your own analytics services with
+ * `RegionalHealthApi` in your own stacks.
  */
 export function serviceAvailabilityCheck(stack: Stack, account: string): HealthCheckTarget {
   const logGroup = new logs.LogGroup(stack, 'ServiceAvailabilityCheckLogs', { retention: DEFAULT_LOG_RETENTION, removalPolicy: RemovalPolicy.RETAIN });
