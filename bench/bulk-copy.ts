@@ -4,7 +4,9 @@
  * The primary emulator is seeded with N devices — a thing, its certificate (a real X.509 certificate), the
  * fleet policy attached to the certificate, the certificate attached to the thing, and the thing in one of
  * ten groups. The primary's reconciler imports them into the journal (the initial copy is a reconciler
- * pass, as in production: entity listings in parallel, then the links', like its two Distributed Maps); global-table replication, the pipe and the synthesized replay workflow carry them into the
+ * pass, as in production: its two Distributed Maps' items four at a time, their default MaxConcurrency);
+ * global-table replication, the pipe and the
+ * synthesized replay workflow carry them into the
  * secondary. Both regions' IoT calls go through the shared rate limiter (quotas × S), against emulators
  * enforcing the same quotas × S.
  *
@@ -13,7 +15,7 @@
  * the secondary), dlq (dead letters of both regions), driftAfter (what a reconciliation pass of each region
  * finds afterwards), throttled (IoT calls answered 429).
  */
-import { DEFAULT_IOT_QUOTAS, RELATIONSHIP_KINDS, reconciledKinds } from '../lambda/contract';
+import { DEFAULT_IOT_QUOTAS, LISTED_AFTER_THINGS, reconciledKinds } from '../lambda/contract';
 import { type DriftSummary, mergeDrift, type ReconcileItem } from '../lambda/reconcile/reconcile';
 import { startWorld } from '../test/e2e/support';
 import type { RegionNode } from '../test/support/pipeline/two-region';
@@ -45,7 +47,12 @@ export interface BulkCopyResult {
   readonly throttled: number;
 }
 
-/** The writes an ideal copier makes per device in the target, and the read that fetches a certificate's PEM in the source. */
+/**
+ * The calls any copier makes per device: its writes in the target, and the reads in the source no listing
+ * can replace — a certificate's PEM (DescribeCertificate) and a thing's principals (ListThingPrincipals, or
+ * ListPrincipalThings per certificate: the same quota). Source and target are two regions' quotas; run side
+ * by side, the slowest of them bounds the copy.
+ */
 const CALLS_PER_DEVICE: Readonly<Record<string, number>> = {
   CreateThing: 1,
   RegisterCertificateWithoutCA: 1,
@@ -53,7 +60,11 @@ const CALLS_PER_DEVICE: Readonly<Record<string, number>> = {
   AttachThingPrincipal: 1,
   AddThingToThingGroup: 1,
   DescribeCertificate: 1,
+  ListThingPrincipals: 1,
 };
+
+/** The reconciler's Distributed Maps' MaxConcurrency (RegistryReconciler's `maxConcurrency` default). */
+const MAP_CONCURRENCY = 4;
 
 const GROUPS = 10;
 const POLICY = 'fleet-device';
@@ -73,28 +84,32 @@ export function quotaBound(quotaScale: number): { readonly devicesPerSecond: num
 }
 
 /**
- * A full reconciler pass as its state machine runs it: the entity kinds' listings chained in parallel (the
- * first Distributed Map), then the links' listings and the journal segments (the second).
+ * A full reconciler pass as its state machine runs it (lib/reconcile/registry-reconciler.ts): each item's
+ * pages chained, MAP_CONCURRENCY items at once in the order the construct lists them — the registry kinds
+ * (the first Distributed Map), then LISTED_AFTER_THINGS and the journal segments (the second).
  */
 async function parallelPass(node: RegionNode, segments = 4): Promise<DriftSummary> {
-  const links = new Set<string>(RELATIONSHIP_KINDS);
+  const late = new Set<string>(LISTED_AFTER_THINGS);
   const kinds = reconciledKinds(false);
   const phases: ReconcileItem[][] = [
-    kinds.filter((kind) => !links.has(kind)).map((kind): ReconcileItem => ({ source: 'registry', kind })),
+    kinds.filter((kind) => !late.has(kind)).map((kind): ReconcileItem => ({ source: 'registry', kind })),
     [
-      ...kinds.filter((kind) => links.has(kind)).map((kind): ReconcileItem => ({ source: 'registry', kind })),
+      ...kinds.filter((kind) => late.has(kind)).map((kind): ReconcileItem => ({ source: 'registry', kind })),
       ...Array.from({ length: segments }, (_v, segment): ReconcileItem => ({ source: 'journal', segment, totalSegments: segments })),
     ],
   ];
   let total: DriftSummary = {};
   for (const starts of phases) {
+    const queue = [...starts];
     const chains = await Promise.all(
-      starts.map(async (start) => {
+      Array.from({ length: Math.min(MAP_CONCURRENCY, queue.length) }, async () => {
         let drift: DriftSummary = {};
-        for (let item: ReconcileItem | undefined = start; item; ) {
-          const result = await node.reconciler.run(item);
-          drift = mergeDrift(drift, result.drift);
-          item = result.next;
+        for (let start = queue.shift(); start; start = queue.shift()) {
+          for (let item: ReconcileItem | undefined = start; item; ) {
+            const result = await node.reconciler.run(item);
+            drift = mergeDrift(drift, result.drift);
+            item = result.next;
+          }
         }
         return drift;
       }),
@@ -140,8 +155,13 @@ export async function runBulkCopy(options: BulkCopyOptions): Promise<BulkCopyRes
       ? setInterval(() => {
           const things = secondary.emulator.snapshot().things.length;
           const ids = secondary.emulator.identitySnapshot();
-          progress(`secondary: ${things} things, ${ids.certificates.length} certificates, ${ids.thingPrincipals.length} principals, ${ids.policyTargets.length} attachments; ${secondary.parked.length} parked; limiter waits ${JSON.stringify(secondary.emulator.quotaThrottles())}`);
-        }, 10_000)
+          const read = primary.emulator.callCounts();
+          progress(
+            `primary: ${read.DescribeCertificate ?? 0} certificates described, ${read.ListThingPrincipals ?? 0} things' principals listed; ` +
+              `secondary: ${things} things, ${ids.certificates.length} certificates, ${ids.thingPrincipals.length} principals, ${ids.policyTargets.length} attachments; ` +
+              `${secondary.parked.length} parked; throttled ${JSON.stringify(secondary.emulator.quotaThrottles())}`,
+          );
+        }, 5_000)
       : undefined;
     while (importing) await world.settle({ maxRounds: 1_000_000 });
     const drift = await imported;
@@ -151,6 +171,10 @@ export async function runBulkCopy(options: BulkCopyOptions): Promise<BulkCopyRes
     await world.drainParking();
     if (ticker) clearInterval(ticker);
     progress('parking drained');
+    for (const region of [primary, secondary]) {
+      const counts = Object.entries(region.emulator.callCounts()).sort(([a], [b]) => a.localeCompare(b));
+      progress(`${region === primary ? 'primary' : 'secondary'} IoT calls per device: ${counts.map(([api, c]) => `${api} ${(c / n).toFixed(2)}`).join(', ')}`);
+    }
     const seconds = (Date.now() - started) / 1000;
 
     const a = primary.emulator.identitySnapshot();
@@ -172,7 +196,8 @@ export async function runBulkCopy(options: BulkCopyOptions): Promise<BulkCopyRes
     }
     lost += Math.max(0, n - a.thingPrincipals.length);
     const dlq = world.regions.reduce((sum, r) => sum + r.replayDeadLetters.length + r.captureDeadLetters.length, 0);
-    const driftAfter = totalFound(await parallelPass(primary)) + totalFound(await parallelPass(secondary));
+    // Both regions' passes at once: each is paced by its own region's quotas.
+    const driftAfter = (await Promise.all([parallelPass(primary), parallelPass(secondary)])).reduce((n, d) => n + totalFound(d), 0);
     const throttled = world.regions.reduce((sum, r) => sum + Object.values(r.emulator.quotaThrottles()).reduce((a, b) => a + b, 0), 0);
     const bound = quotaBound(scale);
     const devicesPerSecond = n / seconds;

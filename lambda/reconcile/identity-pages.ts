@@ -14,7 +14,10 @@
  *   pages, so a policy attached to the whole fleet spans several invocations). Targets other than
  *   certificates and thing groups are skipped.
  * - the journal scan checks presence against a listing of the region cached per container for a few minutes
- *   (certificates, policies, a policy's targets) and confirms an absence with a fresh describe before acting.
+ *   (certificates, policies, a policy's targets, things, a group's members) and confirms an absence with a
+ *   fresh describe before acting: a describe per journal item would cost a pass over a large fleet a call of
+ *   a 10 TPS API (ListThingGroupsForThing) per membership.
+ * - certificates and principals are reconciled as they are read (see ReconcileFound).
  */
 import {
   ListCACertificatesCommand,
@@ -26,6 +29,8 @@ import {
   ListTargetsForPolicyCommand,
   type ListTargetsForPolicyCommandOutput,
   ListThingsCommand,
+  ListThingsInThingGroupCommand,
+  type ListThingsInThingGroupCommandOutput,
 } from '@aws-sdk/client-iot';
 import { ListNamedShadowsForThingCommand, type ListNamedShadowsForThingCommandOutput } from '@aws-sdk/client-iot-data-plane';
 import type { ReplayDeps } from '../replay/common';
@@ -38,12 +43,16 @@ import {
   describeProvisioningTemplate,
   describeRoleAlias,
   describeShadow,
+  iotArn,
   neutralTarget,
+  policiesOf,
   principalsOf,
 } from '../shared/identity-adapter';
 import { type ArnScope, certificateState, policyTargetState, principalState } from '../shared/identity-state';
 import { mapLimit } from '../shared/journal-store';
-import { certKeys, type ItemKeys, policyTargetKeys, principalKeys, shadowKeys, thingKey } from '../shared/keys';
+import { certKeys, type ItemKeys, memberKeys, parseKey, policyTargetKeys, principalKeys, shadowKeys, thingKey, thingKeys } from '../shared/keys';
+import { membershipState, thingState } from '../shared/entity-state';
+import { groupsOfThing } from '../shared/registry-adapter';
 import type { CertificateState, JournalItem } from '../shared/model';
 import { describeThing } from '../shared/registry-adapter';
 import type { ReconciledKind } from './drift';
@@ -64,6 +73,13 @@ export interface IdentityContext {
   prefetch(found: ReadonlyArray<{ readonly key: string; readonly keys: ItemKeys }>): Promise<Map<string, Prefetched>>;
 }
 
+/**
+ * Reconciles entities as soon as a page has read them (a certificate described, a thing's principals
+ * listed), instead of at the end of the page: the quota-bound reads of a bulk copy then never wait for a
+ * page's writes, and its imports reach the other region at an even pace rather than in bursts.
+ */
+export type ReconcileFound = (found: Found[], prefetched?: Map<string, Prefetched>) => Promise<void>;
+
 export interface IdentityPage {
   readonly found: Found[];
   /** The kind's next page (absent: the listing is done). */
@@ -71,6 +87,19 @@ export interface IdentityPage {
   /** Read while listing; the reconciler does not read them again. */
   readonly prefetched?: Map<string, Prefetched>;
 }
+
+/**
+ * Things per listing page when things are read with their devices (ListThings' maximum): each thing costs
+ * paced reads (10 TPS), and where a page ends those reads drain and start again, so fewer, longer pages keep
+ * the quotas busy (about 25 s a page at the default quotas).
+ */
+const MAX_THINGS_PAGE = 250;
+
+/**
+ * How long one invocation reads things before it stops and hands the rest of the page to the next
+ * invocation (its token says where): well within the function's timeout however slow the paced reads get.
+ */
+const THINGS_PAGE_BUDGET_MS = 120_000;
 
 /** How long a listing of the region stays good for the journal scan's presence checks. */
 const LISTING_TTL_MS = 5 * 60_000;
@@ -91,6 +120,55 @@ const scopeOf = (deps: ReplayDeps): ArnScope => ({ region: deps.region, accountI
 
 const found = (kind: ReconciledKind, keys: ItemKeys, state: Found['state']): Found => ({ key: keys.sk, keys, kind, ...(state !== undefined ? { state } : {}) });
 
+/**
+ * How many devices after its own a device's links (principals, attachments, memberships) are reconciled:
+ * about as many as a page of things reads at once (a second and a half of reads at the default quotas). The
+ * other region replays the journal's stream in order, several records at once: trailing their thing and
+ * certificate by this much, the links find them applied there instead of failing and being retried.
+ */
+const LINK_TRAIL = 16;
+
+/**
+ * Hands what a page reads to its ReconcileFound without holding the page's read slots while it is
+ * reconciled (the reads are paced at their quota; a slot waiting on journal writes would leave quota
+ * unused). `settled()` waits for everything handed, and rethrows the first failure.
+ */
+class Handed {
+  private readonly pending: Promise<void>[] = [];
+  /** Opens the wait of a handed device's second group (see LINK_TRAIL), oldest first. */
+  private readonly trailing: Array<() => void> = [];
+  private failure: { error: unknown } | undefined;
+
+  constructor(private readonly each: ReconcileFound | undefined) {}
+
+  /**
+   * Reconciles `first()`, then `then()` (what needs it journaled first) once LINK_TRAIL more devices have
+   * been handed or the page is done, unless there is no ReconcileFound.
+   */
+  hand(first: () => Found[], prefetched?: Map<string, Prefetched>, then?: () => Found[]): void {
+    const each = this.each;
+    if (!each) return;
+    let open: () => void = () => undefined;
+    const trail = then ? new Promise<void>((resolve) => (open = resolve)) : Promise.resolve();
+    if (then) this.trailing.push(open);
+    while (this.trailing.length > LINK_TRAIL) this.trailing.shift()!();
+    const run = async () => {
+      const a = first();
+      if (a.length > 0) await each(a, prefetched);
+      await trail;
+      const b = then?.() ?? [];
+      if (b.length > 0) await each(b, prefetched);
+    };
+    this.pending.push(run().catch((error: unknown) => void (this.failure ??= { error })));
+  }
+
+  async settled(): Promise<void> {
+    for (let open = this.trailing.shift(); open; open = this.trailing.shift()) open();
+    await Promise.all(this.pending);
+    if (this.failure) throw this.failure.error;
+  }
+}
+
 /** Lists and describes device identities of this region for the reconciler. */
 export class IdentityPages {
   private readonly listings = new Map<string, { readonly at: number; readonly value: Promise<Map<string, string>> }>();
@@ -101,13 +179,16 @@ export class IdentityPages {
     return this.ctx.deps.iot;
   }
 
-  /** One page of this region's identities of `kind`. */
-  async page(kind: IdentityKind, token: string | undefined): Promise<IdentityPage> {
+  /**
+   * One page of this region's identities of `kind`. With `each`, certificates, principals and shadows are
+   * handed to it as they are read (and not returned in `found`); the page resolves once `each` has settled.
+   */
+  async page(kind: IdentityKind, token: string | undefined, each?: ReconcileFound, withThings = false): Promise<IdentityPage> {
     const pageSize = this.ctx.pageSize;
     const scope = scopeOf(this.ctx.deps);
     switch (kind) {
       case 'cert':
-        return this.certificatePage(token);
+        return this.certificatePage(token, each);
       case 'caCert': {
         const res = await this.iot.send(new ListCACertificatesCommand({ pageSize, marker: token }));
         const ids = (res.certificates ?? []).map((c) => c.certificateId ?? '').filter((id) => id !== '');
@@ -131,7 +212,7 @@ export class IdentityPages {
       }
       case 'principal':
       case 'shadow':
-        return this.perThingPage(kind, token);
+        return this.perThingPage(kind, token, each, withThings && kind === 'principal');
     }
   }
 
@@ -143,15 +224,19 @@ export class IdentityPages {
   }
 
   /** Certificates: status from the listing, PEM from the journal; described only when the journal cannot say. */
-  private async certificatePage(token: string | undefined): Promise<IdentityPage> {
+  private async certificatePage(token: string | undefined, each?: ReconcileFound): Promise<IdentityPage> {
     const res = await this.iot.send(new ListCertificatesCommand({ pageSize: this.ctx.pageSize, marker: token, ascendingOrder: true }));
     const listed = (res.certificates ?? []).filter((c) => c.certificateId).map((c) => ({ id: c.certificateId!, status: c.status, keys: certKeys(c.certificateId!) }));
     const prefetched = await this.ctx.prefetch(listed.map((c) => ({ key: c.keys.sk, keys: c.keys })));
+    const handed = new Handed(each);
     const states = await mapLimit(listed, this.ctx.concurrency, async (c) => {
       const fromJournal = certificateFromJournal(prefetched.get(c.keys.sk)?.journal, c.id, c.status);
-      return fromJournal ?? describeCertificate(this.iot, c.id);
+      const state = fromJournal ?? (await describeCertificate(this.iot, c.id));
+      if (state !== undefined) handed.hand(() => [found('cert', c.keys, state)], prefetched);
+      return state;
     });
-    const out = listed.flatMap((c, i) => (states[i] === undefined ? [] : [found('cert', c.keys, states[i])]));
+    await handed.settled();
+    const out = each ? [] : listed.flatMap((c, i) => (states[i] === undefined ? [] : [found('cert', c.keys, states[i])]));
     return { found: out, prefetched, ...(res.nextMarker ? { next: res.nextMarker } : {}) };
   }
 
@@ -182,6 +267,15 @@ export class IdentityPages {
     return { found: out, ...(next ? { next: JSON.stringify(next) } : {}) };
   }
 
+  private async membersPage(thingGroupName: string, nextToken: string | undefined): Promise<ListThingsInThingGroupCommandOutput | undefined> {
+    try {
+      return await this.iot.send(new ListThingsInThingGroupCommand({ thingGroupName, recursive: false, maxResults: 250, nextToken }));
+    } catch (err) {
+      if ((err as Error).name === 'ResourceNotFoundException') return undefined;
+      throw err;
+    }
+  }
+
   private async targetsPage(policyName: string, marker: string | undefined): Promise<ListTargetsForPolicyCommandOutput | undefined> {
     try {
       return await this.iot.send(new ListTargetsForPolicyCommand({ policyName, marker, pageSize: this.ctx.pageSize }));
@@ -195,11 +289,71 @@ export class IdentityPages {
    * Principals or shadows of a page of things: what each thing has here, and what the journal holds for it
    * that it lacks (absent), so both directions are covered with one listing call per thing.
    */
-  private async perThingPage(kind: 'principal' | 'shadow', token: string | undefined): Promise<IdentityPage> {
-    const res = await this.iot.send(new ListThingsCommand({ maxResults: this.ctx.pageSize, nextToken: token }));
-    const things = (res.things ?? []).map((t) => t.thingName ?? '').filter((n) => n !== '');
-    const lists = await mapLimit(things, this.ctx.concurrency, (thing) => (kind === 'principal' ? this.principalsFound(thing) : this.shadowsFound(thing)));
-    return { found: lists.flat(), ...(res.nextToken ? { next: res.nextToken } : {}) };
+  private async perThingPage(kind: 'principal' | 'shadow', token: string | undefined, each?: ReconcileFound, withThings = false): Promise<IdentityPage> {
+    // Things with their devices: a longer listing page, resumable within it (see THINGS_PAGE_BUDGET_MS).
+    const at: NestedToken = withThings ? parseNested(token) : { index: 0, ...(token ? { outer: token } : {}) };
+    const maxResults = withThings ? MAX_THINGS_PAGE : this.ctx.pageSize;
+    const res = await this.iot.send(new ListThingsCommand({ maxResults, nextToken: at.outer }));
+    const listed = (res.things ?? []).filter((t) => t.thingName).slice(at.index);
+    const handed = new Handed(each);
+    const deadline = this.ctx.deps.now() + THINGS_PAGE_BUDGET_MS;
+    let read = 0;
+    // Twice the usual reads in flight: each thing waits on two or three paced APIs in turn.
+    const lists = await mapLimit(listed, this.ctx.concurrency * (withThings ? 2 : 1), async (t) => {
+      // Past the budget nothing more is started (things are taken in order): the next invocation goes on.
+      if (withThings && this.ctx.deps.now() > deadline) return [];
+      read++;
+      const thing = t.thingName!;
+      const keys = thingKeys(thing);
+      const own: Found[] = withThings
+        ? [{ key: keys.sk, keys, kind: 'thing', state: thingState({ thingName: thing, thingTypeName: t.thingTypeName, attributes: t.attributes }), localVersion: t.version }]
+        : [];
+      // A thing the journal lacks (an initial copy): its memberships are read with it (see newCertificatesOf).
+      const isNew = withThings && !(await this.ctx.deps.journal.get(keys.pk, keys.sk));
+      const [list, memberships] = await Promise.all([
+        kind === 'principal' ? this.principalsFound(thing) : this.shadowsFound(thing),
+        isNew ? this.membershipsOf(thing) : Promise.resolve([]),
+      ]);
+      const device = withThings ? await this.newCertificatesOf(list) : { certificates: [], attachments: [] };
+      if (!each) return [...own, ...device.certificates, ...list, ...device.attachments, ...memberships];
+      // The device's thing and certificates first: its principals', attachments' and memberships' imports wait for them.
+      handed.hand(() => [...own, ...device.certificates], undefined, () => [...list, ...device.attachments, ...memberships]);
+      return [];
+    });
+    await handed.settled();
+    let next: string | undefined;
+    if (withThings && read < listed.length) next = JSON.stringify({ ...(at.outer ? { outer: at.outer } : {}), index: at.index + read });
+    else if (res.nextToken) next = withThings ? JSON.stringify({ outer: res.nextToken, index: 0 }) : res.nextToken;
+    return { found: lists.flat(), ...(next ? { next } : {}) };
+  }
+
+  /**
+   * The certificates of a thing's principals that the journal does not hold yet, described, with their policy
+   * attachments (ListAttachedPolicies, 15 TPS): read here, device by device, an initial copy journals each
+   * certificate next to its thing and principal, and its attachments after it, whatever order the
+   * certificate and policy listings have (they come after the things, and find these journaled). Certificates
+   * already journaled are left to the certificate listing.
+   */
+  private async newCertificatesOf(principals: readonly Found[]): Promise<{ certificates: Found[]; attachments: Found[] }> {
+    const ids = principals.filter((p) => p.state !== undefined).map((p) => parseKey(p.key).parts[1]);
+    const certificates: Found[] = [];
+    const attachments: Found[] = [];
+    for (const id of ids) {
+      const keys = certKeys(id);
+      if (await this.ctx.deps.journal.get(keys.pk, keys.sk)) continue;
+      const target = `cert/${id}`;
+      const [state, policies] = await Promise.all([describeCertificate(this.iot, id), policiesOf(this.iot, iotArn(scopeOf(this.ctx.deps), target))]);
+      if (!state) continue;
+      certificates.push(found('cert', keys, state));
+      for (const policy of policies ?? []) attachments.push(found('policyTarget', policyTargetKeys(policy, target), policyTargetState(policy, target)));
+    }
+    return { certificates, attachments };
+  }
+
+  /** A new thing's memberships (ListThingGroupsForThing, 10 TPS): see newCertificatesOf. */
+  private async membershipsOf(thingName: string): Promise<Found[]> {
+    const groups = (await groupsOfThing(this.iot, thingName)) ?? new Set<string>();
+    return [...groups].map((group) => found('member', memberKeys(group, thingName), membershipState(group, thingName)));
   }
 
   private async principalsFound(thingName: string): Promise<Found[]> {
@@ -285,8 +439,22 @@ export class IdentityPages {
     }
   }
 
+  /** Drops the cached listings: a new pass starts (its registry pages start over), so they may be stale. */
+  forgetListings(): void {
+    this.listings.clear();
+  }
+
+  /**
+   * Whether a listing of the region (cached for LISTING_TTL_MS) has `name`: things (`thing`), a group's
+   * direct members (`members#<group>`). True is as good as a describe for the journal scan (which only
+   * looks for absences); false needs a fresh describe to confirm, as the listing may predate the entity.
+   */
+  async listed(what: 'thing' | `members#${string}`, name: string): Promise<boolean> {
+    return (await this.listing(what)).has(name);
+  }
+
   /** A listing of the region for presence checks (id → status, name → name), cached for LISTING_TTL_MS. */
-  private listing(what: 'cert' | 'policy' | `targets#${string}`): Promise<Map<string, string>> {
+  private listing(what: 'cert' | 'policy' | 'thing' | `targets#${string}` | `members#${string}`): Promise<Map<string, string>> {
     const now = this.ctx.deps.now();
     const cached = this.listings.get(what);
     if (cached && now - cached.at < LISTING_TTL_MS) return cached.value;
@@ -304,6 +472,14 @@ export class IdentityPages {
         const res = await this.iot.send(new ListCertificatesCommand({ pageSize: 250, marker }));
         for (const c of res.certificates ?? []) if (c.certificateId) out.set(c.certificateId, c.status ?? '');
         marker = res.nextMarker || undefined;
+      } else if (what === 'thing') {
+        const res = await this.iot.send(new ListThingsCommand({ maxResults: 250, nextToken: marker }));
+        for (const t of res.things ?? []) if (t.thingName) out.set(t.thingName, t.thingName);
+        marker = res.nextToken || undefined;
+      } else if (what.startsWith('members#')) {
+        const res = await this.membersPage(what.slice('members#'.length), marker);
+        for (const thing of res?.things ?? []) out.set(thing, thing);
+        marker = res?.nextToken || undefined;
       } else if (what === 'policy') {
         const res = await this.iot.send(new ListPoliciesCommand({ pageSize: 250, marker }));
         for (const p of res.policies ?? []) if (p.policyName) out.set(p.policyName, p.policyName);

@@ -12,14 +12,14 @@
  */
 import { ListThingGroupsCommand, ListThingsCommand, ListThingsInThingGroupCommand, ListThingTypesCommand } from '@aws-sdk/client-iot';
 import { BatchGetCommand, type BatchGetCommandOutput, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { DEFAULT_TOMBSTONE_TTL_SECONDS, DRIFT_METRICS, ECHO_ATTR, RETRYABLE_ERRORS } from '../contract';
+import { DEFAULT_TOMBSTONE_TTL_SECONDS, DRIFT_METRICS, ECHO_ATTR, RELATIONSHIP_KINDS, RETRYABLE_ERRORS } from '../contract';
 import type { ReplayDeps, ReplayHandler } from '../replay/common';
 import { kindReplayers } from '../replay/parking';
 import { membershipState, thingState, thingTypeState } from '../shared/entity-state';
 import { knownStateKey } from '../shared/echo-ledger-store';
 import { TOMBSTONE_HASH, stateHash } from '../shared/hash';
 import { mapLimit, tombstoneItem } from '../shared/journal-store';
-import { memberKeys, parseKey, thingGroupKeys, thingKeys, thingTypeKeys } from '../shared/keys';
+import { certKeys, type ItemKeys, memberKeys, parseKey, parseTarget, policyKeys, thingGroupKeys, thingKeys, thingTypeKeys } from '../shared/keys';
 import type { EntityKind, JournalItem } from '../shared/model';
 import { describeMembership, describeThing, describeThingGroup, describeThingType } from '../shared/registry-adapter';
 import { emitMetrics, log } from '../shared/telemetry';
@@ -46,6 +46,44 @@ export interface ReconcileDeps {
   readonly concurrency?: number;
   /** The kinds a pass covers. @default every kind but shadows (see reconciledKinds) */
   readonly kinds?: readonly ReconciledKind[];
+  /**
+   * How long a registry page waits without progress for the ends of the links it imports to be journaled
+   * (see awaitParents), ms. @default 20 s: an end on its way is imported within seconds by its own page
+   */
+  readonly parentWaitMs?: number;
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+/** How often a page waiting for the ends of its links looks at the journal again. */
+const PARENT_POLL_MS = 250;
+
+/**
+ * The journal keys a link needs before it (its ends: a membership's thing and group, a principal's thing and
+ * certificate, an attachment's policy and target, a shadow's thing), when the pass covers their kinds.
+ */
+function parentKeysOf(found: Found, kinds: readonly ReconciledKind[]): ItemKeys[] {
+  const { kind, parts } = parseKey(found.key);
+  const ends: [ReconciledKind, ItemKeys][] = [];
+  switch (kind) {
+    case 'member':
+      ends.push(['thingGroup', thingGroupKeys(parts[0])], ['thing', thingKeys(parts[1])]);
+      break;
+    case 'principal':
+      ends.push(['thing', thingKeys(parts[0])], ['cert', certKeys(parts[1])]);
+      break;
+    case 'policyTarget': {
+      ends.push(['policy', policyKeys(parts[0])]);
+      const target = parseTarget(parts[1]);
+      if (target) ends.push(target.type === 'cert' ? ['cert', certKeys(target.name)] : ['thingGroup', thingGroupKeys(target.name)]);
+      break;
+    }
+    case 'shadow':
+      ends.push(['thing', thingKeys(parts[0])]);
+      break;
+    default:
+      break;
+  }
+  return ends.filter(([k]) => kinds.includes(k)).map(([, keys]) => keys);
 }
 
 /** Keys per BatchGetItem request. */
@@ -58,8 +96,13 @@ export class Reconciler {
   private readonly kinds: readonly ReconciledKind[];
   private readonly identities: IdentityPages;
   private readonly markerTable: MarkerTable;
+  private readonly parentWaitMs: number;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly links = new Set<string>(RELATIONSHIP_KINDS);
 
   constructor(private readonly deps: ReconcileDeps) {
+    this.parentWaitMs = deps.parentWaitMs ?? 20_000;
+    this.sleep = deps.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.replayers = kindReplayers(deps.replay);
     this.pageSize = deps.pageSize ?? 100;
     this.concurrency = deps.concurrency ?? 8;
@@ -102,9 +145,26 @@ export class Reconciler {
   async registryPage(kind: ReconciledKind, nextToken?: string): Promise<ReconcileItemResult> {
     // A kind this deployment does not replicate (shadows, unless enabled): nothing to compare.
     if (!this.kinds.includes(kind)) return { drift: {} };
-    if (isIdentityKind(kind)) {
-      const page = await this.identities.page(kind, nextToken);
-      const drift = await this.reconcileAll(page.found, page.prefetched);
+    // A kind's first page: a pass starts here, after which the journal segments look entities up in listings.
+    if (nextToken === undefined) this.identities.forgetListings();
+    // Things and their principals are one listing (see withPrincipals): the principal kind's item has no page.
+    const withPrincipals = this.kinds.includes('thing') && this.kinds.includes('principal');
+    if (kind === 'principal' && withPrincipals) return { drift: {} };
+    if (isIdentityKind(kind) || (kind === 'thing' && withPrincipals)) {
+      let streamed: DriftSummary = {};
+      const each = async (found: Found[], prefetched?: Map<string, Prefetched>) => {
+        const drift = await this.reconcileAll(found, prefetched, true);
+        streamed = mergeDrift(streamed, drift);
+      };
+      /*
+       * Things are listed with their principals (one ListThingPrincipals per thing, which the principals
+       * need anyway), each thing reconciled right before its principals: an initial copy then imports things
+       * at the pace of the principals and certificates, device by device, instead of journaling the whole
+       * fleet's things at once — the other region replays a stream in order, and a block of things (100
+       * CreateThing a second) would hold up the certificates behind it (10 RegisterCertificate a second).
+       */
+      const page = kind === 'thing' ? await this.identities.page('principal', nextToken, each, true) : await this.identities.page(kind, nextToken, each);
+      const drift = mergeDrift(streamed, await this.reconcileAll(page.found, page.prefetched, true));
       return { drift, ...(page.next ? { next: { source: 'registry', kind, nextToken: page.next } } : {}) };
     }
     const iot = this.deps.replay.iot;
@@ -147,7 +207,7 @@ export class Reconciler {
         break;
       }
     }
-    const drift = await this.reconcileAll(found);
+    const drift = await this.reconcileAll(found, undefined, true);
     return { drift, ...(token ? { next: { source: 'registry', kind, nextToken: token } } : {}) };
   }
 
@@ -190,7 +250,7 @@ export class Reconciler {
     // One entity that cannot be read (after the SDK's retries) is counted failed; the rest of the page goes on.
     let drift: DriftSummary = {};
     const described = await mapLimit(live, this.concurrency, (i) =>
-      this.describe(i.sk).catch((err: unknown) => {
+      this.absenceOf(i.sk).catch((err: unknown) => {
         log('ERROR', 'reconcile could not read an entity', { key: i.sk, error: err });
         drift = mergeDrift(drift, { [i.kind]: { ...emptyCounts(), checked: 1, found: 1, failed: 1 } });
         return undefined;
@@ -204,6 +264,23 @@ export class Reconciler {
     }
     const next = res.LastEvaluatedKey ? { ...item, exclusiveStartKey: res.LastEvaluatedKey } : undefined;
     return { drift, ...(next ? { next } : {}) };
+  }
+
+  /**
+   * The journal scan's look-up: undefined when a cached listing of the region shows the entity present (a
+   * thing, or a principal's or shadow's thing: their registry pages compare those; a membership), else
+   * describe().
+   */
+  private async absenceOf(key: string): Promise<Found | undefined> {
+    const { kind, parts } = parseKey(key);
+    if (!(this.kinds as readonly string[]).includes(kind)) return undefined;
+    const listed =
+      kind === 'thing' || kind === 'principal' || kind === 'shadow'
+        ? await this.identities.listed('thing', parts[0])
+        : kind === 'member'
+          ? await this.identities.listed(`members#${parts[0]}`, parts[1])
+          : false;
+    return listed ? undefined : this.describe(key);
   }
 
   /**
@@ -233,10 +310,80 @@ export class Reconciler {
     }
   }
 
-  private async reconcileAll(found: readonly Found[], readAhead?: Map<string, Prefetched>): Promise<DriftSummary> {
-    const drift: DriftSummary = {};
+  /**
+   * Reconciles what a page found. `gated` (registry pages): a link the journal lacks is imported only once
+   * the journal has its ends (see awaitParents).
+   */
+  private async reconcileAll(found: readonly Found[], readAhead?: Map<string, Prefetched>, gated = false): Promise<DriftSummary> {
     const missing = readAhead ? found.filter((f) => !readAhead.get(f.key)?.complete) : found;
     const prefetched = new Map([...(readAhead ?? []), ...(await this.prefetch(missing))]);
+    if (!gated) return this.reconcileFound(found, prefetched);
+    let drift: DriftSummary = {};
+    await this.awaitParents(found, prefetched, async (ready) => {
+      drift = mergeDrift(drift, await this.reconcileFound(ready, prefetched));
+    });
+    return drift;
+  }
+
+  /**
+   * Hands `found` to `reconcile` in groups, links the journal lacks only once the journal holds their ends:
+   * pages of different kinds run side by side, and a link imported before its ends would reach the other
+   * region first and wait there (retried, holding its batch, then parked). An end that is on its way is journaled
+   * within seconds by its own page; the wait ends when no end has arrived for `parentWaitMs` (an end this
+   * pass does not import: its kind is left out, or it changed meanwhile), and the rest is imported anyway.
+   * Ends with any journal item (a tombstone too) count as journaled.
+   */
+  private async awaitParents(found: readonly Found[], prefetched: Map<string, Prefetched>, reconcile: (ready: Found[]) => Promise<void>): Promise<void> {
+    const ends = new Map<string, ItemKeys[]>();
+    for (const f of found) {
+      if (!this.links.has(f.kind) || f.state === undefined || prefetched.get(f.key)?.journal) continue;
+      const parents = parentKeysOf(f, this.kinds);
+      if (parents.length > 0) ends.set(f.key, parents);
+    }
+    let rest = [...found];
+    const journaled = new Set<string>();
+    let progressAt = this.deps.replay.now();
+    let polls = 0;
+    for (;;) {
+      const unknown = [...new Map([...ends.values()].flat().filter((k) => !journaled.has(k.sk)).map((k) => [k.sk, k])).values()];
+      for (const sk of await this.journaledKeys(unknown)) journaled.add(sk);
+      const isReady = (f: Found): boolean => (ends.get(f.key) ?? []).every((k) => journaled.has(k.sk));
+      const ready = rest.filter(isReady);
+      rest = rest.filter((f) => !isReady(f));
+      if (ready.length > 0) {
+        polls = 0;
+        progressAt = this.deps.replay.now();
+        await reconcile(ready);
+      }
+      if (rest.length === 0) return;
+      if (this.deps.replay.now() - progressAt >= this.parentWaitMs) {
+        log('INFO', 'ends of links not journaled in time; importing the links anyway', { links: rest.length, first: rest[0].key });
+        await reconcile(rest);
+        return;
+      }
+      await this.sleep(Math.min(PARENT_POLL_MS * 2 ** Math.min(polls++, 3), 2_000));
+    }
+  }
+
+  /** The keys among `keys` the journal has an item for (live or tombstone), read in batches. */
+  private async journaledKeys(keys: readonly ItemKeys[]): Promise<string[]> {
+    const out: string[] = [];
+    const table = this.deps.replay.journal.tableName;
+    for (let i = 0; i < keys.length; i += BATCH_GET_LIMIT) {
+      let request: BatchGetCommandOutput['UnprocessedKeys'] = {
+        [table]: { Keys: keys.slice(i, i + BATCH_GET_LIMIT).map((k) => ({ pk: k.pk, sk: k.sk })), ConsistentRead: true, ProjectionExpression: 'sk' },
+      };
+      while (request && Object.keys(request).length > 0) {
+        const res: BatchGetCommandOutput = await this.deps.replay.journal.doc.send(new BatchGetCommand({ RequestItems: request }));
+        for (const item of res.Responses?.[table] ?? []) out.push(String(item.sk));
+        request = res.UnprocessedKeys;
+      }
+    }
+    return out;
+  }
+
+  private async reconcileFound(found: readonly Found[], prefetched: Map<string, Prefetched>): Promise<DriftSummary> {
+    const drift: DriftSummary = {};
     const outcomes = await mapLimit(found, this.concurrency, (f) => this.reconcileOne(f, prefetched.get(f.key)));
     found.forEach((f, i) => {
       const c = (drift[f.kind] ??= emptyCounts());

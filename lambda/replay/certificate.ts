@@ -30,6 +30,7 @@ import { log } from '../shared/telemetry';
 import {
   assertNoPendingLocalChange,
   keepsChanging,
+  mayCreateBlind,
   type LocalSnapshot,
   type ReconcileOutcome,
   type ReconcileRequest,
@@ -154,6 +155,29 @@ async function deleteCertificate(deps: ReplayDeps, key: string, certificateId: s
   return 'deleted';
 }
 
+/**
+ * Registers the certificate if it does not exist here: true when this call registered it, false when IoT
+ * says it exists (then the caller describes it and reconciles its status).
+ */
+async function registerIfAbsent(deps: ReplayDeps, key: string, desired: CertificateState, status: CertificateStatus): Promise<boolean> {
+  const caPem = await caPemHere(deps, desired);
+  const startedAt = deps.now();
+  try {
+    await deps.iot.send(
+      caPem !== undefined
+        ? new RegisterCertificateCommand({ certificatePem: desired.certificatePem, caCertificatePem: caPem, status })
+        : new RegisterCertificateWithoutCACommand({ certificatePem: desired.certificatePem, status }),
+    );
+  } catch (err) {
+    // Present here in some status: the describe-first path decides (and refuses what must be refused).
+    if (isAlreadyExists(err) || (err as Error).name === CERTIFICATE_STATE) return false;
+    throw identityError(err, `certificate ${desired.certificateId}`);
+  }
+  const registered = certificateState({ ...desired, status, caCertificateId: caPem !== undefined ? desired.caCertificateId : undefined });
+  await recordWritten(deps, key, snapshotOf(registered), startedAt);
+  return true;
+}
+
 async function reconcileCertificate({ deps, item, names }: ReconcileRequest): Promise<ReconcileOutcome> {
   const [certificateId] = names;
   const { iot } = deps;
@@ -172,6 +196,10 @@ async function reconcileCertificate({ deps, item, names }: ReconcileRequest): Pr
 
   const desired = certificateStateOf(item, certificateId);
   const status = replayedStatus(desired.status, key);
+  if (await mayCreateBlind(deps, key)) {
+    const created = await registerIfAbsent(deps, key, desired, status);
+    if (created) return 'created';
+  }
   for (let pass = 0; pass < 2; pass++) {
     const local = await describeCertificate(iot, certificateId);
     if (!local) {

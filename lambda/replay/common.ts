@@ -218,6 +218,19 @@ export async function assertNoPendingLocalChange(deps: ReplayDeps, key: string, 
   );
 }
 
+/**
+ * Whether replay may write a creation without describing the entity first ("write first"): when the
+ * pipeline last knew it absent here (or knows nothing of it), a create that IoT accepts cannot overwrite a
+ * local change — the entity did not exist — and one that IoT refuses as existing falls back to describing
+ * it. When the pipeline knew it present, it may have been deleted here since (a local delete capture has not
+ * journaled): only the describe-first path can tell, so it is taken. In a bulk copy this saves a read per
+ * entity on the 10 TPS quotas (DescribeCertificate, ListThingPrincipals, GetPolicy).
+ */
+export async function mayCreateBlind(deps: ReplayDeps, key: string): Promise<boolean> {
+  const known = await deps.ledger.knownState(key);
+  return known === undefined || known.stateHash === TOMBSTONE_HASH;
+}
+
 const describeSnapshot = (s: LocalSnapshot): string =>
   s.stateHash === TOMBSTONE_HASH ? 'absent' : s.localVersion !== undefined ? `version ${s.localVersion}` : `state ${s.stateHash}`;
 

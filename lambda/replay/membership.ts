@@ -1,6 +1,6 @@
 /**
- * Group membership replay: AddThingToThingGroup / RemoveThingFromThingGroup, after checking the thing's
- * current groups. A missing thing or group is either not replicated yet (retry) or deleted after the
+ * Group membership replay: AddThingToThingGroup (written first, as it is idempotent) /
+ * RemoveThingFromThingGroup (after checking the thing's current groups). A missing thing or group is either not replicated yet (retry) or deleted after the
  * membership was journaled (then the membership is dead and nothing is done).
  */
 import { AddThingToThingGroupCommand, RemoveThingFromThingGroupCommand } from '@aws-sdk/client-iot';
@@ -10,9 +10,9 @@ import { TOMBSTONE_HASH } from '../shared/hash';
 import { isNotFound } from '../shared/iot-errors';
 import { memberKeys, thingGroupKeys, thingKeys } from '../shared/keys';
 import type { JournalItem } from '../shared/model';
-import { describeThingGroup, groupsOfThing } from '../shared/registry-adapter';
+import { describeThing, groupsOfThing } from '../shared/registry-adapter';
 import { log } from '../shared/telemetry';
-import { EchoGuard, type ReconcileOutcome, type ReconcileRequest, type ReplayDeps, replayHandlerFor } from './common';
+import { EchoGuard, mayCreateBlind, type ReconcileOutcome, type ReconcileRequest, type ReplayDeps, recordWritten, replayHandlerFor } from './common';
 
 /*
  * No known-state check here (see assertNoPendingLocalChange in common.ts): a membership's absence is
@@ -45,9 +45,8 @@ async function reconcileMembership({ deps, item, names }: ReconcileRequest): Pro
   const groupKey = thingGroupKeys(thingGroupName).sk;
   const thingKey = thingKeys(thingName).sk;
 
-  const groups = await groupsOfThing(iot, thingName);
-
   if (item.deleted) {
+    const groups = await groupsOfThing(iot, thingName);
     if (!groups?.has(thingGroupName)) return 'unchanged';
     const guard = new EchoGuard(ledger, key, [hashFingerprint(item.stateHash), hashFingerprint(TOMBSTONE_HASH)]);
     try {
@@ -63,11 +62,13 @@ async function reconcileMembership({ deps, item, names }: ReconcileRequest): Pro
   }
 
   membershipStateOf(item, thingGroupName, thingName);
-  if (!groups) return missingParent(deps, item, thingKey, `thing '${thingName}'`);
-  if (groups.has(thingGroupName)) return 'unchanged';
-  // Checked before recording: a failed add must not leave an echo entry behind.
-  if (!(await describeThingGroup(iot, thingGroupName))) return missingParent(deps, item, groupKey, `thing group '${thingGroupName}'`);
-
+  // Write first: AddThingToThingGroup is idempotent (an existing membership raises no event), and it tells
+  // when the thing or the group is missing; listing the thing's groups first would cost a call of
+  // ListThingGroupsForThing (10 TPS) per membership of a bulk copy. A refused add clears its echo entry.
+  // Only a membership this region's pipeline already knows present is listed first, so a duplicate is a
+  // no-op that says so (the known state is a hint here, not a concurrency check: see above).
+  if (!(await mayCreateBlind(deps, key)) && (await groupsOfThing(iot, thingName))?.has(thingGroupName)) return 'unchanged';
+  const startedAt = deps.now();
   const guard = new EchoGuard(ledger, key, [hashFingerprint(item.stateHash)]);
   try {
     await guard.write(
@@ -76,12 +77,13 @@ async function reconcileMembership({ deps, item, names }: ReconcileRequest): Pro
     );
   } catch (err) {
     if (!isNotFound(err)) throw err;
-    // One of them vanished since we looked; the guard cleared the entry. Decide as above.
-    const thingGone = (await groupsOfThing(iot, thingName)) === undefined;
+    // The thing or the group is missing (the guard cleared the entry): DescribeThing (350 TPS) tells which.
+    const thingGone = (await describeThing(iot, thingName)) === undefined;
     return thingGone
       ? missingParent(deps, item, thingKey, `thing '${thingName}'`)
       : missingParent(deps, item, groupKey, `thing group '${thingGroupName}'`);
   }
+  await recordWritten(deps, key, { stateHash: item.stateHash }, startedAt);
   return 'created';
 }
 

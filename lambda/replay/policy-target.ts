@@ -15,6 +15,7 @@ import { describeThingGroup } from '../shared/registry-adapter';
 import {
   assertNoPendingLocalChange,
   type LocalSnapshot,
+  mayCreateBlind,
   type ReconcileOutcome,
   type ReconcileRequest,
   type ReplayDeps,
@@ -51,6 +52,22 @@ async function reconcilePolicyTarget({ deps, item, names }: ReconcileRequest): P
   const targetKey = parsed.type === 'cert' ? certKey(parsed.name) : thingGroupKey(parsed.name);
   const targetWhat = parsed.type === 'cert' ? `certificate ${parsed.name}` : `thing group '${parsed.name}'`;
   const what = `attachment of policy '${policyName}' to ${targetWhat}`;
+
+  if (!item.deleted && (await mayCreateBlind(deps, key))) {
+    // Write first (see mayCreateBlind): AttachPolicy is idempotent, and it tells when an end is missing.
+    const desired = policyTargetStateOf(item, policyName, target);
+    const startedAt = deps.now();
+    try {
+      await iot.send(new AttachPolicyCommand({ policyName, target: arn }));
+    } catch (err) {
+      if (!isNotFound(err)) throw identityError(err, what);
+      // ListAttachedPolicies (15 TPS) tells whether the target exists; then the policy is what is missing.
+      if ((await policiesOf(iot, arn)) === undefined) return missingDependency(deps, item, targetKey, targetWhat);
+      return missingDependency(deps, item, policyKey(policyName), `policy '${policyName}'`);
+    }
+    await recordWritten(deps, key, snapshotOf(desired), startedAt);
+    return 'created';
+  }
 
   // Undefined when the target does not exist here.
   const attached = await policiesOf(iot, arn);

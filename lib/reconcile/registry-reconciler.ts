@@ -13,9 +13,9 @@ import {
   DEFAULT_RECONCILE_PAGE_SIZE,
   DRIFT_METRICS,
   HANDLER_ENV,
+  LISTED_AFTER_THINGS,
   RATE_LIMIT_ENV,
   RECONCILE_ENV,
-  RELATIONSHIP_KINDS,
   reconciledKinds,
 } from '../../lambda/contract';
 import type { IEchoLedger, IReplicationJournal } from '../journal';
@@ -144,19 +144,18 @@ export class RegistryReconciler extends Construct {
     this.function = handler.function;
     this.grant(handler.role, props);
 
-    // Two phases (see RELATIONSHIP_KINDS): entities first, then what links them and the journal segments, so
-    // an initial copy journals the ends of a link before the link.
-    const relationships = new Set<string>(RELATIONSHIP_KINDS);
-    const registryItems = (phase: 'entities' | 'links') =>
-      kinds.filter((kind) => relationships.has(kind) === (phase === 'links')).map((kind) => ({ item: { source: 'registry', kind } }));
+    // Two phases: the registry kinds side by side (a page imports a link only once the journal has its ends;
+    // a thing's page reads its certificates and their attachments as it goes), then the certificate and
+    // attachment listings (LISTED_AFTER_THINGS: by then mostly journaled) and the journal segments.
+    const late = new Set<string>(LISTED_AFTER_THINGS);
     const items = {
-      entities: registryItems('entities'),
-      links: [
-        ...registryItems('links'),
+      registry: kinds.filter((kind) => !late.has(kind)).map((kind) => ({ item: { source: 'registry', kind } })),
+      journal: [
+        ...kinds.filter((kind) => late.has(kind)).map((kind) => ({ item: { source: 'registry', kind } })),
         ...Array.from({ length: segments }, (_, segment) => ({ item: { source: 'journal', segment, totalSegments: segments } })),
       ],
     };
-    const phaseMap = (suffix: '' | 'Links', itemsPath: string, resultPath: string): sfn.DistributedMap => {
+    const phaseMap = (suffix: '' | 'Journal', itemsPath: string, resultPath: string): sfn.DistributedMap => {
       const page = new tasks.LambdaInvoke(this, `ReconcilePage${suffix}`, {
         lambdaFunction: handler.function,
         payloadResponseOnly: true,
@@ -181,12 +180,12 @@ export class RegistryReconciler extends Construct {
     };
     const summary = new tasks.LambdaInvoke(this, 'Summarize', {
       lambdaFunction: handler.function,
-      payload: sfn.TaskInput.fromObject({ 'results.$': 'States.Array($.entityResults, $.linkResults)' }),
+      payload: sfn.TaskInput.fromObject({ 'results.$': 'States.Array($.registryResults, $.journalResults)' }),
       payloadResponseOnly: true,
     });
     const definition = new sfn.Pass(this, 'ListItems', { parameters: { items } })
-      .next(phaseMap('', '$.items.entities', '$.entityResults'))
-      .next(phaseMap('Links', '$.items.links', '$.linkResults'))
+      .next(phaseMap('', '$.items.registry', '$.registryResults'))
+      .next(phaseMap('Journal', '$.items.journal', '$.journalResults'))
       .next(summary);
     this.stateMachine = new sfn.StateMachine(this, 'StateMachine', {
       definitionBody: sfn.DefinitionBody.fromChainable(definition),

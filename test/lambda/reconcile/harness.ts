@@ -22,6 +22,8 @@ export interface Region {
   readonly admin: IoTClient;
   readonly deps: ReplayDeps;
   readonly reconciler: Reconciler;
+  /** The region's echo ledger table (drift markers, known states). */
+  readonly ledgerTable: string;
   /** IoT answers with ThrottlingException the reconciler's client received. */
   throttled(): number;
   /** The region's shared rate limiter (window items in its echo ledger table). */
@@ -98,7 +100,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       kinds: options.kinds,
     });
     const admin = new IoTClient({ region: name, endpoint: emulator.endpoint, credentials });
-    return { name, emulator, admin, deps, reconciler, throttled: () => throttled, limiter };
+    return { name, emulator, admin, deps, reconciler, ledgerTable, throttled: () => throttled, limiter };
   };
 
   const ra = await region('us-west-2', a.ledgerTable);

@@ -79,8 +79,10 @@ describe('Reconciler, device identities', () => {
     await seedIdentities();
     const importA = await h.a.reconciler.runAll();
     expect(total(importA, 'failed')).toBe(0);
-    expect(importA.cert).toMatchObject({ checked: 2, found: 2, repaired: 2 });
-    expect(importA.policyTarget).toMatchObject({ checked: 3, found: 3, repaired: 3 });
+    // Checked twice: by their things' pages (which import them) and by the certificate listing after.
+    expect(importA.cert).toMatchObject({ checked: 4, found: 2, repaired: 2 });
+    // The two attachments to certificates are checked twice too (the third is to a thing group).
+    expect(importA.policyTarget).toMatchObject({ checked: 5, found: 3, repaired: 3 });
     expect(importA.principal).toMatchObject({ checked: 2, found: 2, repaired: 2 });
     for (const kind of ['caCert', 'policy', 'roleAlias', 'provisioningTemplate'] as const) expect(importA[kind]).toMatchObject({ found: 1, repaired: 1 });
 
@@ -142,7 +144,8 @@ describe('Reconciler, device identities', () => {
       await paged.a.admin.send(new CreatePolicyCommand({ policyName: 'other-policy', policyDocument: policyDocument('other/*') }));
       for (const name of ['p1', 'p2', 'p3', 'p4', 'p5']) await device(name, paged);
       const pass = await paged.a.reconciler.runAll();
-      expect(pass.policyTarget).toMatchObject({ checked: 5, found: 5, repaired: 5, failed: 0 });
+      // Each checked twice: with its certificate on its thing's page, and by the policy's listing after.
+      expect(pass.policyTarget).toMatchObject({ checked: 10, found: 5, repaired: 5, failed: 0 });
       expect(pass.policy).toMatchObject({ checked: 2, found: 2 });
       expect(pass.principal).toMatchObject({ checked: 5, found: 5 });
       // Pages of two: an attachment scanned before its certificate waits (pending, not failed) for the next pass.

@@ -6,7 +6,7 @@ import {
   DeleteThingCommand,
   UpdateThingCommand,
 } from '@aws-sdk/client-iot';
-import type { DriftSummary } from '../../../lambda/reconcile/reconcile';
+import { type DriftSummary, Reconciler } from '../../../lambda/reconcile/reconcile';
 import { GRACE_MS, type Harness, startHarness } from './harness';
 
 const total = (d: DriftSummary, field: 'found' | 'repaired' | 'failed' | 'pending' | 'checked'): number =>
@@ -115,5 +115,48 @@ describe('Reconciler', () => {
     expect(h.a.emulator.snapshot()).toEqual(h.b.emulator.snapshot());
     expect(total(await h.a.reconciler.runAll(), 'found')).toBe(0);
     expect(total(await h.b.reconciler.runAll(), 'found')).toBe(0);
+  });
+});
+
+describe('Reconciler: a registry page imports a link once the journal holds its ends', () => {
+  const membershipOnly = (options: { parentWaitMs: number; sleep: (ms: number) => Promise<void> }) =>
+    new Reconciler({ replay: h.a.deps, ledgerTableName: h.a.ledgerTable, graceMs: GRACE_MS, kinds: ['thingGroup', 'thing', 'member'], ...options });
+
+  async function groupWithMember(): Promise<void> {
+    await h.a.admin.send(new CreateThingGroupCommand({ thingGroupName: 'floor-1' }));
+    await h.a.admin.send(new CreateThingCommand({ thingName: 't1' }));
+    await h.a.admin.send(new AddThingToThingGroupCommand({ thingGroupName: 'floor-1', thingName: 't1' }));
+  }
+
+  test('waits for its thing and group to be journaled (by their own pages), then imports it', async () => {
+    await groupWithMember();
+    const journaledAt: Record<string, number> = {};
+    let naps = 0;
+    const reconciler = membershipOnly({
+      parentWaitMs: 60_000,
+      // While the membership's page waits, the other items of the pass journal its ends.
+      sleep: async () => {
+        naps++;
+        if (naps === 1) await h.a.reconciler.registryPage('thingGroup');
+        if (naps === 2) await h.a.reconciler.registryPage('thing');
+      },
+    });
+    const page = await reconciler.registryPage('member');
+    expect(page.drift.member).toMatchObject({ found: 1, repaired: 1 });
+    expect(naps).toBe(2);
+    for (const key of ['thingGroup#floor-1', 'thing#t1', 'member#floor-1#t1']) {
+      const item = await h.a.deps.journal.get(key.startsWith('member#') ? 'thingGroup#floor-1' : key, key);
+      expect(item).toBeDefined();
+      journaledAt[key] = item!.capturedAt;
+    }
+    expect(journaledAt['member#floor-1#t1']).toBeGreaterThanOrEqual(journaledAt['thing#t1']);
+  });
+
+  test('imports it anyway when its ends do not arrive within parentWaitMs (an end this pass does not import)', async () => {
+    await groupWithMember();
+    const reconciler = membershipOnly({ parentWaitMs: 0, sleep: async () => undefined });
+    const page = await reconciler.registryPage('member');
+    expect(page.drift.member).toMatchObject({ found: 1, repaired: 1 });
+    expect(await h.a.deps.journal.get('thing#t1', 'thing#t1')).toBeUndefined();
   });
 });

@@ -3,6 +3,7 @@ import {
   AttachThingPrincipalCommand,
   CreatePolicyCommand,
   CreateThingCommand,
+  DeleteCertificateCommand,
   DescribeCertificateCommand,
   RegisterCACertificateCommand,
   RegisterCertificateWithoutCACommand,
@@ -177,6 +178,29 @@ describe('certificate replay', () => {
     expect(err.name).toBe('IdentityReplayRefused');
     expect(err.message).toContain('CertificateValidationException');
     expectNoPem(`${output()}\n${err.message}\n${JSON.stringify(err)}`, loner, broken);
+  });
+
+  test('writes first: an absent certificate the pipeline knows nothing of is registered without a describe', async () => {
+    expect((await replay(certItem(loner, 'ACTIVE'))).action).toBe('created');
+    expect(ctx.emulator.callCounts().DescribeCertificate ?? 0).toBe(0);
+  });
+
+  test('writes first, then describes on conflict: a certificate already here is reconciled as an update', async () => {
+    await registerHere(loner, 'INACTIVE');
+    expect((await replay(certItem(loner, 'ACTIVE'))).action).toBe('updated');
+    expect(await statusHere(loner)).toBe('ACTIVE');
+  });
+
+  test('a certificate the pipeline knows present and deleted here since (capture has not journaled it) is not registered again', async () => {
+    expect((await replay(certItem(loner, 'ACTIVE', { eventTime: NOW - 3000 }))).action).toBe('created');
+    await ctx.operator.send(new UpdateCertificateCommand({ certificateId: loner.certificateId, newStatus: 'INACTIVE' }));
+    await ctx.operator.send(new DeleteCertificateCommand({ certificateId: loner.certificateId }));
+    const registered = ctx.emulator.callCounts().RegisterCertificateWithoutCA;
+    const err = await failureOf(replay(certItem(loner, 'REVOKED', { eventTime: NOW - 2000 })));
+    expect(err.name).toBe('LocalChangePending');
+    // Known present: the describe-first path, no blind registration.
+    expect(ctx.emulator.callCounts().RegisterCertificateWithoutCA).toBe(registered);
+    await expect(statusHere(loner)).rejects.toMatchObject({ name: 'ResourceNotFoundException' });
   });
 
   test('records the state it registered, hashed as a describe here hashes it', async () => {

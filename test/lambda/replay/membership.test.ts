@@ -1,6 +1,6 @@
 import {
   AddThingToThingGroupCommand,
-  DescribeThingGroupCommand,
+  DescribeThingCommand,
   ListThingGroupsForThingCommand,
   RemoveThingFromThingGroupCommand,
 } from '@aws-sdk/client-iot';
@@ -53,17 +53,17 @@ function thingInGroups(groups: string[] | undefined): void {
     return { thingGroups: page, nextToken: start + 2 < groups.length ? String(start + 2) : undefined };
   });
 }
-function groupHere(exists: boolean): void {
-  if (exists) ctx.iotMock.on(DescribeThingGroupCommand).resolves({ thingGroupName: 'floor-1', version: 1 });
-  else ctx.iotMock.on(DescribeThingGroupCommand).rejects(notFound());
+/** The add is refused as not found; DescribeThing says whether the thing (else the group) is what is missing. */
+function addRefused(thingExists: boolean): void {
+  ctx.iotMock.on(AddThingToThingGroupCommand).rejects(notFound());
+  if (thingExists) ctx.iotMock.on(DescribeThingCommand).resolves({ thingName: 'lamp-1', version: 1, attributes: {} });
+  else ctx.iotMock.on(DescribeThingCommand).rejects(notFound('Thing lamp-1 cannot be found.'));
 }
 
 describe('membership replay', () => {
-  test('adds a missing membership, recording its hash first', async () => {
+  test('adds a missing membership, recording its hash first, without listing the thing\'s groups', async () => {
     const item = member(true);
     await ctx.putItem(item);
-    thingInGroups(['other']);
-    groupHere(true);
     let ledgerAtWrite: string[] | undefined;
     ctx.iotMock.on(AddThingToThingGroupCommand).callsFake(async () => {
       ledgerAtWrite = await ctx.ledgerEntry(item.sk);
@@ -73,17 +73,17 @@ describe('membership replay', () => {
     expect((await createMembershipReplay(ctx.deps)(taskFor(item))).action).toBe('created');
     expect(ctx.iotMock.commandCalls(AddThingToThingGroupCommand)[0].args[0].input).toEqual({ thingGroupName: 'floor-1', thingName: 'lamp-1' });
     expect(ledgerAtWrite).toEqual([hashFingerprint(item.stateHash)]);
+    expect(ctx.iotMock.commandCalls(ListThingGroupsForThingCommand)).toHaveLength(0);
   });
 
-  test('an existing membership (found on a later page) is left alone, no ledger entry', async () => {
+  test('an existing membership: the add is written anyway (IoT takes it as a no-op, without an event)', async () => {
     const item = member(true);
     await ctx.putItem(item);
-    thingInGroups(['a', 'b', 'c', 'floor-1', 'd']);
+    ctx.iotMock.on(AddThingToThingGroupCommand).resolves({});
 
-    expect((await createMembershipReplay(ctx.deps)(taskFor(item))).action).toBe('unchanged');
-    expect(ctx.iotMock.commandCalls(ListThingGroupsForThingCommand)).toHaveLength(3);
-    expect(sentWrites(ctx.iotMock)).toEqual([]);
-    expect(await ctx.ledgerEntry(item.sk)).toBeUndefined();
+    expect((await createMembershipReplay(ctx.deps)(taskFor(item))).action).toBe('created');
+    expect(sentWrites(ctx.iotMock)).toEqual(['AddThingToThingGroup']);
+    expect(ctx.iotMock.commandCalls(ListThingGroupsForThingCommand)).toHaveLength(0);
   });
 
   test('tombstone → RemoveThingFromThingGroup, tombstone fingerprint', async () => {
@@ -120,7 +120,7 @@ describe('membership replay', () => {
     const item = member(true);
     await ctx.putItem(item);
     await ctx.putItem(journalItem({ keys: thingKeys('lamp-1'), kind: 'thing', state: { thingName: 'lamp-1', attributes: {} } }));
-    thingInGroups(undefined);
+    addRefused(false);
 
     await expect(createMembershipReplay(ctx.deps)(taskFor(item))).rejects.toMatchObject({ name: 'DependencyNotReady', missing: 'thing#lamp-1' });
     expect(await ctx.ledgerEntry(item.sk)).toBeUndefined();
@@ -129,18 +129,17 @@ describe('membership replay', () => {
   test('thing not here and not in the journal yet → DependencyNotReady', async () => {
     const item = member(true);
     await ctx.putItem(item);
-    thingInGroups(undefined);
+    addRefused(false);
     await expect(createMembershipReplay(ctx.deps)(taskFor(item))).rejects.toMatchObject({ name: 'DependencyNotReady' });
   });
 
-  test('thing tombstoned after the membership → the membership is dead: unchanged, nothing written', async () => {
+  test('thing tombstoned after the membership → the membership is dead: unchanged, the refused add leaves no ledger entry', async () => {
     const item = member(true, { eventTime: NOW - 5000 });
     await ctx.putItem(item);
     await ctx.putItem(journalItem({ keys: thingKeys('lamp-1'), kind: 'thing', eventTime: NOW - 3000 }));
-    thingInGroups(undefined);
+    addRefused(false);
 
     expect((await createMembershipReplay(ctx.deps)(taskFor(item))).action).toBe('unchanged');
-    expect(sentWrites(ctx.iotMock)).toEqual([]);
     expect(await ctx.ledgerEntry(item.sk)).toBeUndefined();
   });
 
@@ -148,40 +147,35 @@ describe('membership replay', () => {
     const item = member(true, { eventTime: NOW - 5000 });
     await ctx.putItem(item);
     await ctx.putItem(journalItem({ keys: thingGroupKeys('floor-1'), kind: 'thingGroup', eventTime: NOW - 3000 }));
-    thingInGroups([]);
-    groupHere(false);
+    addRefused(true);
 
     expect((await createMembershipReplay(ctx.deps)(taskFor(item))).action).toBe('unchanged');
-    expect(sentWrites(ctx.iotMock)).toEqual([]);
+    expect(await ctx.ledgerEntry(item.sk)).toBeUndefined();
   });
 
   test('group tombstone OLDER than the membership (added in the other region while the group was deleted here) → still dead', async () => {
     const item = member(true, { eventTime: NOW - 3000 });
     await ctx.putItem(item);
     await ctx.putItem(journalItem({ keys: thingGroupKeys('floor-1'), kind: 'thingGroup', eventTime: NOW - 5000 }));
-    thingInGroups([]);
-    groupHere(false);
+    addRefused(true);
 
     expect((await createMembershipReplay(ctx.deps)(taskFor(item))).action).toBe('unchanged');
-    expect(sentWrites(ctx.iotMock)).toEqual([]);
+    expect(await ctx.ledgerEntry(item.sk)).toBeUndefined();
   });
 
   test('group journaled alive but not here yet → DependencyNotReady', async () => {
     const item = member(true, { eventTime: NOW - 3000 });
     await ctx.putItem(item);
     await ctx.putItem(journalItem({ keys: thingGroupKeys('floor-1'), kind: 'thingGroup', state: { thingGroupName: 'floor-1', attributes: {} }, eventTime: NOW - 5000 }));
-    thingInGroups([]);
-    groupHere(false);
+    addRefused(true);
 
     await expect(createMembershipReplay(ctx.deps)(taskFor(item))).rejects.toMatchObject({ name: 'DependencyNotReady', missing: 'thingGroup#floor-1' });
   });
 
-  test('a group that vanishes between check and add → decided by the journal, ledger cleared', async () => {
+  test('a group not here (not journaled either) → decided by the journal, ledger cleared', async () => {
     const item = member(true);
     await ctx.putItem(item);
-    thingInGroups([]);
-    groupHere(true);
-    ctx.iotMock.on(AddThingToThingGroupCommand).rejects(notFound());
+    addRefused(true);
 
     await expect(createMembershipReplay(ctx.deps)(taskFor(item))).rejects.toMatchObject({ name: 'DependencyNotReady', missing: 'thingGroup#floor-1' });
     expect(await ctx.ledgerEntry(item.sk)).toBeUndefined();
@@ -190,16 +184,14 @@ describe('membership replay', () => {
   test('throttled add → RegistryThrottled, ledger cleared', async () => {
     const item = member(true);
     await ctx.putItem(item);
-    thingInGroups([]);
-    groupHere(true);
     ctx.iotMock.on(AddThingToThingGroupCommand).rejects(throttled());
 
     await expect(createMembershipReplay(ctx.deps)(taskFor(item))).rejects.toMatchObject({ name: 'RegistryThrottled' });
     expect(await ctx.ledgerEntry(item.sk)).toBeUndefined();
   });
 
-  test('throttled listing → RegistryThrottled', async () => {
-    const item = member(true);
+  test('throttled listing (of a tombstone\'s membership) → RegistryThrottled', async () => {
+    const item = member(false);
     await ctx.putItem(item);
     ctx.iotMock.on(ListThingGroupsForThingCommand).rejects(throttled());
     await expect(createMembershipReplay(ctx.deps)(taskFor(item))).rejects.toMatchObject({ name: 'RegistryThrottled' });

@@ -1,7 +1,7 @@
 import { Duration, type Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as events from 'aws-cdk-lib/aws-events';
-import { CreateThingCommand } from '@aws-sdk/client-iot';
+import { CreateThingCommand, CreateThingGroupCommand } from '@aws-sdk/client-iot';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { RECONCILED_KINDS } from '../../../lambda/contract';
 import { summarize } from '../../../lambda/reconcile';
@@ -166,16 +166,18 @@ describe('RegistryReconciler, item processor executed locally (aws-local-stepfun
 
   test('loops over the pages of its item, summing their drift; the summary sums the items', async () => {
     for (const n of ['a', 'b', 'c', 'd', 'e']) await h.a.admin.send(new CreateThingCommand({ thingName: n }));
+    for (const n of ['g1', 'g2', 'g3']) await h.a.admin.send(new CreateThingGroupCommand({ thingGroupName: n }));
     const definition = definitionOf(build().template);
     const map = definition.States.ReconcileItems;
-    // Entities first, then the links between them and the journal segments.
+    // Every registry kind side by side (links wait for their ends in the journal), then the journal segments.
     expect(definition.States.ListItems.Next).toBe('ReconcileItems');
-    expect(map.Next).toBe('ReconcileItemsLinks');
-    expect(definition.States.ReconcileItemsLinks.Next).toBe('Summarize');
-    expect(definition.States.ListItems.Parameters.items.links.map((e: any) => e.item.kind ?? e.item.source)).toEqual([
+    expect(map.Next).toBe('ReconcileItemsJournal');
+    expect(definition.States.ReconcileItemsJournal.Next).toBe('Summarize');
+    expect(definition.States.ListItems.Parameters.items.registry.map((e: any) => e.item.kind)).toEqual(expect.arrayContaining(['thing', 'principal']));
+    expect(definition.States.ListItems.Parameters.items.journal.map((e: any) => e.item.kind ?? e.item.source)).toEqual([
       'member',
+      'cert',
       'policyTarget',
-      'principal',
       'journal',
       'journal',
       'journal',
@@ -190,22 +192,24 @@ describe('RegistryReconciler, item processor executed locally (aws-local-stepfun
       const result = await h.a.reconciler.run(event.item);
       return { ...result, drift: mergeDrift(event.drift ?? {}, result.drift) };
     };
-    const items: any[] = definition.States.ListItems.Parameters.items.entities;
+    const items: any[] = definition.States.ListItems.Parameters.items.registry;
     const results = [];
     for (const entry of items) {
       const execution = processor.run({ item: entry.item } as never, { overrides: { taskResourceLocalHandlers: { ReconcilePage: handler as never } } });
       results.push(await execution.result);
     }
-    // Five things on pages of two: three invocations for the things' item.
-    expect(calls.filter((c: any) => c.source === 'registry' && c.kind === 'thing')).toHaveLength(3);
-    expect(results[0]).toEqual({ drift: { thing: { checked: 5, found: 5, repaired: 5, failed: 0, pending: 0 } } });
+    // Five things and three groups on pages of two: one invocation for the things' item (things are read with
+    // their devices in pages of up to 250, resumable), two for the groups' item.
+    expect(calls.filter((c: any) => c.source === 'registry' && c.kind === 'thing')).toHaveLength(1);
+    expect(calls.filter((c: any) => c.source === 'registry' && c.kind === 'thingGroup')).toHaveLength(2);
+    expect(results[items.findIndex((e) => e.item.kind === 'thing')]).toEqual({ drift: { thing: { checked: 5, found: 5, repaired: 5, failed: 0, pending: 0 } } });
 
     const summary = new StateMachine(
       { StartAt: 'Summarize', States: { Summarize: { ...definition.States.Summarize, End: true } } } as never,
       { validationOptions: { checkArn: false } },
     );
-    const out = await summary.run({ entityResults: results, linkResults: [] } as never, { overrides: { taskResourceLocalHandlers: { Summarize: (e: any) => summarize(e.results) as never } } }).result;
-    expect(out).toMatchObject({ found: 5, repaired: 5, failed: 0, pending: 0 });
+    const out = await summary.run({ registryResults: results, journalResults: [] } as never, { overrides: { taskResourceLocalHandlers: { Summarize: (e: any) => summarize(e.results) as never } } }).result;
+    expect(out).toMatchObject({ found: 8, repaired: 8, failed: 0, pending: 0 });
   });
 });
 
