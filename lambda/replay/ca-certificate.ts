@@ -6,7 +6,6 @@
  */
 import { DeleteCACertificateCommand, RegisterCACertificateCommand, UpdateCACertificateCommand } from '@aws-sdk/client-iot';
 import { ConcurrentModification } from '../shared/errors';
-import { TOMBSTONE_HASH } from '../shared/hash';
 import { describeCaCertificate } from '../shared/identity-adapter';
 import { isAlreadyExists, isNotFound } from '../shared/iot-errors';
 import { caCertKeys } from '../shared/keys';
@@ -15,18 +14,17 @@ import { log } from '../shared/telemetry';
 import {
   assertNoPendingLocalChange,
   keepsChanging,
-  type LocalSnapshot,
   type ReconcileOutcome,
   type ReconcileRequest,
   recordInStep,
   recordWritten,
   replayHandlerFor,
   snapshotOf,
+  TOMBSTONE,
   writeToDescribed,
 } from './common';
 import { caCertificateStateOf, identityError } from './identity-common';
 
-const TOMBSTONE: LocalSnapshot = { stateHash: TOMBSTONE_HASH };
 
 /** ACTIVE or INACTIVE (a CA has no other status replay can write). */
 const caStatus = (status: string): 'ACTIVE' | 'INACTIVE' => (status === 'ACTIVE' ? 'ACTIVE' : 'INACTIVE');

@@ -20,7 +20,7 @@ import {
   type CertificateStatus,
 } from '@aws-sdk/client-iot';
 import { ConcurrentModification, DependencyNotReady } from '../shared/errors';
-import { TOMBSTONE_HASH, stateHash } from '../shared/hash';
+import { stateHash } from '../shared/hash';
 import { describeCaCertificate, describeCertificate, iotArn } from '../shared/identity-adapter';
 import { certificateState } from '../shared/identity-state';
 import { isAlreadyExists, isNotFound } from '../shared/iot-errors';
@@ -31,14 +31,14 @@ import {
   assertNoPendingLocalChange,
   keepsChanging,
   mayCreateBlind,
-  type LocalSnapshot,
   type ReconcileOutcome,
   type ReconcileRequest,
-  type ReplayDeps,
   recordInStep,
   recordWritten,
+  type ReplayDeps,
   replayHandlerFor,
   snapshotOf,
+  TOMBSTONE,
   writeToDescribed,
 } from './common';
 import { CertificateRevokedHere, certificateStateOf, IdentityReplayRefused, identityError, identityWrite, scopeOf } from './identity-common';
@@ -53,7 +53,6 @@ export function replayedStatus(status: string, key: string): CertificateStatus {
   return 'INACTIVE';
 }
 
-const TOMBSTONE: LocalSnapshot = { stateHash: TOMBSTONE_HASH };
 
 /** The issuing CA's PEM when the CA is registered here; DependencyNotReady while the journal's CA is on its way. */
 async function caPemHere(deps: ReplayDeps, desired: CertificateState): Promise<string | undefined> {

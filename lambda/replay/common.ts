@@ -179,6 +179,9 @@ export interface LocalSnapshot {
   readonly localVersion?: number;
 }
 
+/** What a region holds of an entity it does not hold: the known state of a deletion. */
+export const TOMBSTONE: LocalSnapshot = { stateHash: TOMBSTONE_HASH };
+
 /** The snapshot of a described entity (undefined: it does not exist here). */
 export function snapshotOf(state: EntityState | undefined, localVersion?: number): LocalSnapshot {
   if (state === undefined) return { stateHash: TOMBSTONE_HASH };

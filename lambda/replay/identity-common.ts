@@ -30,7 +30,8 @@ import type {
   ShadowState,
 } from '../shared/model';
 import { log } from '../shared/telemetry';
-import type { ReconcileOutcome, ReplayDeps } from './common';
+import { isNotFound } from '../shared/iot-errors';
+import { assertNoPendingLocalChange, type LocalSnapshot, type ReconcileOutcome, recordInStep, recordWritten, type ReplayDeps, TOMBSTONE } from './common';
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isOptionalString = (v: unknown): v is string | undefined => v === undefined || typeof v === 'string';
@@ -234,4 +235,33 @@ export async function missingDependency(deps: ReplayDeps, item: JournalItem, par
     return 'unchanged';
   }
   throw new DependencyNotReady(`${what} of ${item.sk} does not exist in this region yet`, parentKey);
+}
+
+/**
+ * Replays a tombstone onto an entity whose delete is one call: absent here, the region is in step with the
+ * journal (recorded); present (`here`), a local change the journal has not ordered yet stops it
+ * (`LocalChangePending`), otherwise `remove` runs — IoT's not-found counting as done, any other error mapped
+ * by `refused` — and the deletion is recorded as written.
+ */
+export async function replayTombstone(
+  deps: ReplayDeps,
+  item: JournalItem,
+  here: LocalSnapshot | undefined,
+  remove: () => Promise<unknown>,
+  refused: (err: unknown) => unknown = (err) => err,
+): Promise<ReconcileOutcome> {
+  const key = item.sk;
+  if (!here) {
+    await recordInStep(deps, key, TOMBSTONE, item.expiresAt);
+    return 'unchanged';
+  }
+  await assertNoPendingLocalChange(deps, key, here);
+  const startedAt = deps.now();
+  try {
+    await remove();
+  } catch (err) {
+    if (!isNotFound(err)) throw refused(err);
+  }
+  await recordWritten(deps, key, TOMBSTONE, startedAt, item.expiresAt);
+  return 'deleted';
 }

@@ -6,7 +6,6 @@
  */
 import { AttachPolicyCommand, DetachPolicyCommand, GetPolicyCommand } from '@aws-sdk/client-iot';
 import { MalformedInput } from '../shared/errors';
-import { TOMBSTONE_HASH } from '../shared/hash';
 import { describeCertificate, policiesOf, targetArn } from '../shared/identity-adapter';
 import { policyTargetState } from '../shared/identity-state';
 import { isNotFound } from '../shared/iot-errors';
@@ -14,19 +13,18 @@ import { certKey, parseTarget, policyKey, policyTargetKeys, thingGroupKey } from
 import { describeThingGroup } from '../shared/registry-adapter';
 import {
   assertNoPendingLocalChange,
-  type LocalSnapshot,
   mayCreateBlind,
   type ReconcileOutcome,
   type ReconcileRequest,
-  type ReplayDeps,
   recordInStep,
   recordWritten,
+  type ReplayDeps,
   replayHandlerFor,
   snapshotOf,
+  TOMBSTONE,
 } from './common';
-import { identityError, missingDependency, policyTargetStateOf, scopeOf } from './identity-common';
+import { identityError, missingDependency, policyTargetStateOf, scopeOf, replayTombstone } from './identity-common';
 
-const TOMBSTONE: LocalSnapshot = { stateHash: TOMBSTONE_HASH };
 
 async function policyExists(deps: ReplayDeps, policyName: string): Promise<boolean> {
   try {
@@ -74,19 +72,8 @@ async function reconcilePolicyTarget({ deps, item, names }: ReconcileRequest): P
   const here = snapshotOf(attached?.has(policyName) ? policyTargetState(policyName, target) : undefined);
 
   if (item.deleted) {
-    if (!attached?.has(policyName)) {
-      await recordInStep(deps, key, TOMBSTONE, item.expiresAt);
-      return 'unchanged';
-    }
-    await assertNoPendingLocalChange(deps, key, here);
-    const startedAt = deps.now();
-    try {
-      await iot.send(new DetachPolicyCommand({ policyName, target: arn }));
-    } catch (err) {
-      if (!isNotFound(err)) throw identityError(err, what);
-    }
-    await recordWritten(deps, key, TOMBSTONE, startedAt, item.expiresAt);
-    return 'deleted';
+    const detach = () => iot.send(new DetachPolicyCommand({ policyName, target: arn }));
+    return replayTombstone(deps, item, attached?.has(policyName) ? here : undefined, detach, (err) => identityError(err, what));
   }
 
   const desired = policyTargetStateOf(item, policyName, target);

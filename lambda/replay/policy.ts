@@ -20,7 +20,7 @@ import {
   SetDefaultPolicyVersionCommand,
 } from '@aws-sdk/client-iot';
 import { DependencyNotReady } from '../shared/errors';
-import { TOMBSTONE_HASH, stateHash } from '../shared/hash';
+import { stateHash } from '../shared/hash';
 import { neutralTarget } from '../shared/identity-adapter';
 import { type ArnScope, canonicalDocument, localArns, neutralArns, policyState } from '../shared/identity-state';
 import { isAlreadyExists, isNotFound } from '../shared/iot-errors';
@@ -33,16 +33,16 @@ import {
   type LocalSnapshot,
   type ReconcileOutcome,
   type ReconcileRequest,
-  type ReplayDeps,
   recordInStep,
   recordWritten,
+  type ReplayDeps,
   replayHandlerFor,
   snapshotOf,
+  TOMBSTONE,
   writeToDescribed,
 } from './common';
 import { identityError, MAX_POLICY_VERSIONS, policyStateOf, scopeOf } from './identity-common';
 
-const TOMBSTONE: LocalSnapshot = { stateHash: TOMBSTONE_HASH };
 
 /** One version of the policy here: IoT's id, and its document canonical and region-neutral. */
 export interface VersionHere {

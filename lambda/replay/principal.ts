@@ -4,7 +4,6 @@
  * exist here, and is dead when the journal holds a tombstone for either.
  */
 import { AttachThingPrincipalCommand, DetachThingPrincipalCommand } from '@aws-sdk/client-iot';
-import { TOMBSTONE_HASH } from '../shared/hash';
 import { certificateIdOf, iotArn, principalsOf } from '../shared/identity-adapter';
 import { principalState } from '../shared/identity-state';
 import { isNotFound } from '../shared/iot-errors';
@@ -13,19 +12,18 @@ import type { JournalItem } from '../shared/model';
 import { describeThing } from '../shared/registry-adapter';
 import {
   assertNoPendingLocalChange,
-  type LocalSnapshot,
   mayCreateBlind,
   type ReconcileOutcome,
   type ReconcileRequest,
-  type ReplayDeps,
   recordInStep,
   recordWritten,
+  type ReplayDeps,
   replayHandlerFor,
   snapshotOf,
+  TOMBSTONE,
 } from './common';
-import { identityError, missingDependency, principalStateOf, scopeOf } from './identity-common';
+import { identityError, missingDependency, principalStateOf, scopeOf, replayTombstone } from './identity-common';
 
-const TOMBSTONE: LocalSnapshot = { stateHash: TOMBSTONE_HASH };
 
 /**
  * IoT found no thing or no certificate to attach: which one, decided by DescribeThing (350 TPS) rather than
@@ -64,19 +62,8 @@ async function reconcilePrincipal({ deps, item, names }: ReconcileRequest): Prom
   const here = snapshotOf(isAttached ? principalState(thingName, certificateId) : undefined);
 
   if (item.deleted) {
-    if (!isAttached) {
-      await recordInStep(deps, key, TOMBSTONE, item.expiresAt);
-      return 'unchanged';
-    }
-    await assertNoPendingLocalChange(deps, key, here);
-    const startedAt = deps.now();
-    try {
-      await iot.send(new DetachThingPrincipalCommand({ thingName, principal }));
-    } catch (err) {
-      if (!isNotFound(err)) throw identityError(err, what);
-    }
-    await recordWritten(deps, key, TOMBSTONE, startedAt, item.expiresAt);
-    return 'deleted';
+    const detach = () => iot.send(new DetachThingPrincipalCommand({ thingName, principal }));
+    return replayTombstone(deps, item, isAttached ? here : undefined, detach, (err) => identityError(err, what));
   }
 
   const desired = principalStateOf(item, thingName, certificateId);

@@ -21,7 +21,7 @@ import {
   type TemplateType,
 } from '@aws-sdk/client-iot';
 import { DependencyNotReady } from '../shared/errors';
-import { TOMBSTONE_HASH, stateHash } from '../shared/hash';
+import { stateHash } from '../shared/hash';
 import { describeProvisioningTemplate } from '../shared/identity-adapter';
 import { type ArnScope, localArns } from '../shared/identity-state';
 import { isAlreadyExists, isNotFound } from '../shared/iot-errors';
@@ -31,19 +31,18 @@ import { log } from '../shared/telemetry';
 import {
   assertNoPendingLocalChange,
   keepsChanging,
-  type LocalSnapshot,
   type ReconcileOutcome,
   type ReconcileRequest,
-  type ReplayDeps,
   recordInStep,
   recordWritten,
+  type ReplayDeps,
   replayHandlerFor,
   snapshotOf,
+  TOMBSTONE,
   writeToDescribed,
 } from './common';
-import { identityError, provisioningTemplateStateOf, scopeOf } from './identity-common';
+import { identityError, provisioningTemplateStateOf, scopeOf, replayTombstone } from './identity-common';
 
-const TOMBSTONE: LocalSnapshot = { stateHash: TOMBSTONE_HASH };
 
 /** IoT keeps at most five versions of a provisioning template. */
 const MAX_TEMPLATE_VERSIONS = 5;
@@ -107,19 +106,9 @@ async function reconcileProvisioningTemplate({ deps, item, names }: ReconcileReq
 
   if (item.deleted) {
     const local = await describeProvisioningTemplate(iot, templateName, scope);
-    if (!local) {
-      await recordInStep(deps, key, TOMBSTONE, item.expiresAt);
-      return 'unchanged';
-    }
-    await assertNoPendingLocalChange(deps, key, snapshotOf(local));
-    const startedAt = deps.now();
-    try {
-      await iot.send(new DeleteProvisioningTemplateCommand({ templateName }));
-    } catch (err) {
-      if (!isNotFound(err)) throw identityError(err, what, key);
-    }
-    await recordWritten(deps, key, TOMBSTONE, startedAt, item.expiresAt);
-    return 'deleted';
+    return replayTombstone(deps, item, local && snapshotOf(local), () => iot.send(new DeleteProvisioningTemplateCommand({ templateName })), (err) =>
+      identityError(err, what, key),
+    );
   }
 
   const desired = provisioningTemplateStateOf(item, templateName);

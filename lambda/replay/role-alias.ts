@@ -3,26 +3,24 @@
  * The role is an IAM role ARN — global, so written as journaled; replay's role may pass it to IoT only.
  */
 import { CreateRoleAliasCommand, DeleteRoleAliasCommand, UpdateRoleAliasCommand } from '@aws-sdk/client-iot';
-import { TOMBSTONE_HASH } from '../shared/hash';
 import { describeRoleAlias } from '../shared/identity-adapter';
-import { isAlreadyExists, isNotFound } from '../shared/iot-errors';
+import { isAlreadyExists } from '../shared/iot-errors';
 import { roleAliasKeys } from '../shared/keys';
 import { log } from '../shared/telemetry';
 import {
   assertNoPendingLocalChange,
   keepsChanging,
-  type LocalSnapshot,
   type ReconcileOutcome,
   type ReconcileRequest,
   recordInStep,
   recordWritten,
   replayHandlerFor,
   snapshotOf,
+  TOMBSTONE,
   writeToDescribed,
 } from './common';
-import { identityError, identityWrite, roleAliasStateOf } from './identity-common';
+import { identityError, identityWrite, roleAliasStateOf, replayTombstone } from './identity-common';
 
-const TOMBSTONE: LocalSnapshot = { stateHash: TOMBSTONE_HASH };
 
 async function reconcileRoleAlias({ deps, item, names }: ReconcileRequest): Promise<ReconcileOutcome> {
   const [roleAlias] = names;
@@ -32,19 +30,7 @@ async function reconcileRoleAlias({ deps, item, names }: ReconcileRequest): Prom
 
   if (item.deleted) {
     const local = await describeRoleAlias(iot, roleAlias);
-    if (!local) {
-      await recordInStep(deps, key, TOMBSTONE, item.expiresAt);
-      return 'unchanged';
-    }
-    await assertNoPendingLocalChange(deps, key, snapshotOf(local));
-    const startedAt = deps.now();
-    try {
-      await iot.send(new DeleteRoleAliasCommand({ roleAlias }));
-    } catch (err) {
-      if (!isNotFound(err)) throw identityError(err, what, key);
-    }
-    await recordWritten(deps, key, TOMBSTONE, startedAt, item.expiresAt);
-    return 'deleted';
+    return replayTombstone(deps, item, local && snapshotOf(local), () => iot.send(new DeleteRoleAliasCommand({ roleAlias })), (err) => identityError(err, what, key));
   }
 
   const desired = roleAliasStateOf(item, roleAlias);

@@ -12,24 +12,22 @@ import { createHash } from 'node:crypto';
 import { DeleteThingShadowCommand, UpdateThingShadowCommand } from '@aws-sdk/client-iot-data-plane';
 import { REPLAY_CLIENT_TOKEN_PREFIX } from '../contract';
 import { ConcurrentModification } from '../shared/errors';
-import { TOMBSTONE_HASH, canonicalJson, stateHash } from '../shared/hash';
+import { canonicalJson, stateHash } from '../shared/hash';
 import { describeShadow } from '../shared/identity-adapter';
-import { isNotFound } from '../shared/iot-errors';
 import { CLASSIC_SHADOW_NAME, shadowKeys, thingKey } from '../shared/keys';
 import { describeThing } from '../shared/registry-adapter';
 import {
   assertNoPendingLocalChange,
-  type LocalSnapshot,
   type ReconcileOutcome,
   type ReconcileRequest,
   recordInStep,
   recordWritten,
   replayHandlerFor,
   snapshotOf,
+  TOMBSTONE,
 } from './common';
-import { identityError, missingDependency, shadowStateOf } from './identity-common';
+import { identityError, missingDependency, shadowStateOf, replayTombstone } from './identity-common';
 
-const TOMBSTONE: LocalSnapshot = { stateHash: TOMBSTONE_HASH };
 
 type Doc = Readonly<Record<string, unknown>>;
 const isDoc = (v: unknown): v is Doc => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -83,19 +81,8 @@ async function reconcileShadow({ deps, item, names }: ReconcileRequest): Promise
   const here = local ? snapshotOf(local.state, local.version) : TOMBSTONE;
 
   if (item.deleted) {
-    if (!local) {
-      await recordInStep(deps, key, TOMBSTONE, item.expiresAt);
-      return 'unchanged';
-    }
-    await assertNoPendingLocalChange(deps, key, here);
-    const startedAt = deps.now();
-    try {
-      await shadowWrite(what, () => dataPlane.send(new DeleteThingShadowCommand({ thingName, ...named })));
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-    }
-    await recordWritten(deps, key, TOMBSTONE, startedAt, item.expiresAt);
-    return 'deleted';
+    const remove = () => shadowWrite(what, () => dataPlane.send(new DeleteThingShadowCommand({ thingName, ...named })));
+    return replayTombstone(deps, item, local ? here : undefined, remove);
   }
 
   const desired = shadowStateOf(item, thingName, shadowName);

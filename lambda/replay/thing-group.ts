@@ -34,6 +34,7 @@ import {
   type ReplayDeps,
   replayHandlerFor,
   snapshotOf,
+  TOMBSTONE,
   writeToDescribed,
 } from './common';
 import { liveMembershipsOfGroup } from './journal-queries';
@@ -102,7 +103,6 @@ async function reconcileThingGroup({ deps, item, names }: ReconcileRequest): Pro
     const d = await describeThingGroup(iot, thingGroupName);
     return snapshotOf(d?.state, d?.version);
   };
-  const TOMBSTONE: LocalSnapshot = { stateHash: TOMBSTONE_HASH };
   const created: LocalSnapshot = { stateHash: item.stateHash, localVersion: 1 };
 
   if (item.deleted) {

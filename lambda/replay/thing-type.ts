@@ -28,6 +28,7 @@ import {
   recordWritten,
   replayHandlerFor,
   snapshotOf,
+  TOMBSTONE,
   writeToDescribed,
 } from './common';
 import { sameNames, thingTypeStateOf } from './state';
@@ -41,7 +42,6 @@ async function reconcileThingType({ deps, item, names }: ReconcileRequest): Prom
   const key = item.sk;
   // Thing types have no version number: known states compare by state hash.
   const snapshotHere = async (): Promise<LocalSnapshot> => snapshotOf(await describeThingType(iot, thingTypeName));
-  const TOMBSTONE: LocalSnapshot = { stateHash: TOMBSTONE_HASH };
 
   if (item.deleted) {
     const local = await describeThingType(iot, thingTypeName);
