@@ -13,7 +13,11 @@
  * One JSON line on stdout: devices, seconds, devicesPerSecond, quotaBoundDevicesPerSecond (the best any
  * replayer could do: the slowest API a device needs, at its quota × S), ratio, lost (devices not complete in
  * the secondary), dlq (dead letters of both regions), driftAfter (what a reconciliation pass of each region
- * finds afterwards), throttled (IoT calls answered 429).
+ * finds afterwards, untimed, with quotas raised: CHECK_UP_QUOTA_FACTOR), throttled (IoT calls answered 429).
+ *
+ * The harness runs every handler, both emulators and the workflows in this one Node thread, so it delivers
+ * overlapping (capture, replication and pipes at once, as the deployed services run), keeps no copies of
+ * the handlers' outputs, and serves the journal tables (dynalite) from a child process on another core.
  */
 import { DEFAULT_IOT_QUOTAS, LISTED_AFTER_THINGS, reconciledKinds } from '../lambda/contract';
 import { type DriftSummary, mergeDrift, type ReconcileItem } from '../lambda/reconcile/reconcile';
@@ -65,6 +69,13 @@ const CALLS_PER_DEVICE: Readonly<Record<string, number>> = {
 
 /** The reconciler's Distributed Maps' MaxConcurrency (RegistryReconciler's `maxConcurrency` default). */
 const MAP_CONCURRENCY = 4;
+
+/**
+ * The check-up passes after the copy (driftAfter) are not timed: they run with every quota (emulators and
+ * rate limiters) multiplied by this, so a check of 20,000 devices takes minutes, not ListThingPrincipals'
+ * hour at 10/s in each region.
+ */
+const CHECK_UP_QUOTA_FACTOR = 10;
 
 const GROUPS = 10;
 const POLICY = 'fleet-device';
@@ -126,7 +137,7 @@ export async function runBulkCopy(options: BulkCopyOptions): Promise<BulkCopyRes
   const scale = options.quotaScale ?? 1;
   const quotas = Object.fromEntries(Object.entries(DEFAULT_IOT_QUOTAS).map(([api, tps]) => [api, tps * scale]));
   // The workflow's own retry waits, in real time: a dependency not there yet is retried as in production.
-  const { world, pair } = await startWorld({ quotaScale: scale, rateLimit: { quotas, utilization: options.utilization ?? 1 }, retryWaitMs: 'synthesized', maxConcurrentExecutions: options.concurrentExecutions ?? 8 });
+  const { world, pair } = await startWorld({ quotaScale: scale, rateLimit: { quotas, utilization: options.utilization ?? 1 }, retryWaitMs: 'synthesized', maxConcurrentExecutions: options.concurrentExecutions ?? 8, overlapDeliveries: true, recordOutputs: false, journalInOwnProcess: true });
   try {
     const primary = world.region(pair.primary);
     const secondary = world.region(pair.secondary);
@@ -159,7 +170,8 @@ export async function runBulkCopy(options: BulkCopyOptions): Promise<BulkCopyRes
           progress(
             `primary: ${read.DescribeCertificate ?? 0} certificates described, ${read.ListThingPrincipals ?? 0} things' principals listed; ` +
               `secondary: ${things} things, ${ids.certificates.length} certificates, ${ids.thingPrincipals.length} principals, ${ids.policyTargets.length} attachments; ` +
-              `${secondary.parked.length} parked; throttled ${JSON.stringify(secondary.emulator.quotaThrottles())}`,
+              `${secondary.parked.length} parked; throttled ${JSON.stringify(secondary.emulator.quotaThrottles())}; ` +
+              `${secondary.replayAttempts} replay attempts, errors ${JSON.stringify(secondary.replayErrors)}, ${secondary.pendingStream.length} stream records queued`,
           );
         }, 5_000)
       : undefined;
@@ -196,7 +208,8 @@ export async function runBulkCopy(options: BulkCopyOptions): Promise<BulkCopyRes
     }
     lost += Math.max(0, n - a.thingPrincipals.length);
     const dlq = world.regions.reduce((sum, r) => sum + r.replayDeadLetters.length + r.captureDeadLetters.length, 0);
-    // Both regions' passes at once: each is paced by its own region's quotas.
+    // Both regions' passes at once, untimed: with quotas raised, as pace changes nothing a pass finds.
+    world.scaleQuotas(CHECK_UP_QUOTA_FACTOR);
     const driftAfter = (await Promise.all([parallelPass(primary), parallelPass(secondary)])).reduce((n, d) => n + totalFound(d), 0);
     const throttled = world.regions.reduce((sum, r) => sum + Object.values(r.emulator.quotaThrottles()).reduce((a, b) => a + b, 0), 0);
     const bound = quotaBound(scale);

@@ -5,7 +5,9 @@
  * run both halves of a replication against it. dynalite has conditional writes, queries and GSIs, but no
  * streams and no transactions: feed stream records to replay from the test.
  */
+import { fork } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import type { Server } from 'node:http';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -40,6 +42,50 @@ export interface JournalTablesOptions {
   readonly ledgerTableBase?: string;
   /** Region the clients sign for; dynalite ignores it. @default 'us-east-1' */
   readonly region?: string;
+  /**
+   * Runs dynalite in a child process (test/support/dynalite-process.js), so its work runs on another core
+   * than the handlers calling it: for a benchmark, where one thread doing both is the bottleneck.
+   * @default false (in this process)
+   */
+  readonly ownProcess?: boolean;
+}
+
+/** A dynalite server on loopback: its endpoint and how to stop it. */
+interface DynaliteServer {
+  readonly endpoint: string;
+  close(): Promise<void>;
+}
+
+async function startInProcess(): Promise<DynaliteServer> {
+  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  return {
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: async () => {
+      server.closeAllConnections?.();
+      await new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
+    },
+  };
+}
+
+async function startChildProcess(): Promise<DynaliteServer> {
+  const child = fork(join(__dirname, 'dynalite-process.js'), [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('message', (m: { port: number }) => resolve(m.port));
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`the dynalite process exited (${code}) before it listened`)));
+  });
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    close: async () => {
+      child.disconnect();
+      await exited;
+    },
+  };
 }
 
 export async function startJournalTables(options: JournalTablesOptions = {}): Promise<JournalTables> {
@@ -47,12 +93,8 @@ export async function startJournalTables(options: JournalTablesOptions = {}): Pr
   const ledgerBase = options.ledgerTableBase ?? 'iot-dr-echo-ledger';
   const region = options.region ?? 'us-east-1';
 
-  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const server = options.ownProcess ? await startChildProcess() : await startInProcess();
+  const endpoint = server.endpoint;
 
   const clients: DynamoDBClient[] = [];
   const newClient = (): DynamoDBClient => {
@@ -89,8 +131,7 @@ export async function startJournalTables(options: JournalTablesOptions = {}): Pr
     createTables,
     close: async () => {
       for (const c of clients) c.destroy();
-      server.closeAllConnections?.();
-      await new Promise<void>((resolve, reject) => server.close((err) => (err ? reject(err) : resolve())));
+      await server.close();
     },
   };
 }

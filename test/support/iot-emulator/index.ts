@@ -127,6 +127,8 @@ export interface IotEmulator {
   callCounts(): Record<string, number>;
   /** Calls per operation answered 429 because its TPS quota was exceeded (injected faults not included). */
   quotaThrottles(): Record<string, number>;
+  /** Multiplies every TPS quota from now on (a benchmark's untimed check-up after its timed run). */
+  scaleQuotas(factor: number): void;
   /**
    * Empty registry (identities, shadows and retained messages included), events disabled, counters,
    * throttles and CloudTrail drops cleared, queued deliveries dropped; listeners stay subscribed and
@@ -213,6 +215,7 @@ export async function startIotEmulator(options: IotEmulatorOptions = {}): Promis
     seed: (input) => seedState(context, input),
     callCounts: () => Object.fromEntries(pipeline.callCounts),
     quotaThrottles: () => Object.fromEntries(pipeline.quotaThrottles),
+    scaleQuotas: (factor) => pipeline.limiter.scale(factor),
     reset: () => {
       state.clear();
       events.reset();

@@ -94,7 +94,7 @@ interface Bucket {
  * cooldowns must not freeze the refill.
  */
 export class TokenBucketLimiter {
-  private readonly quotas: Readonly<Record<string, number>>;
+  private readonly quotas: Record<string, number>;
   private readonly buckets = new Map<string, Bucket>();
 
   constructor(
@@ -126,6 +126,12 @@ export class TokenBucketLimiter {
     if (bucket.tokens < 1) return false;
     bucket.tokens -= 1;
     return true;
+  }
+
+  /** Multiplies every quota from now on (buckets refill at the new rates). */
+  scale(factor: number): void {
+    if (!(factor > 0)) throw new Error(`quota factor must be positive, got ${factor}`);
+    for (const api of Object.keys(this.quotas)) this.quotas[api] *= factor;
   }
 
   reset(): void {

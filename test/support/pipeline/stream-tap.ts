@@ -1,7 +1,8 @@
 /**
  * dynalite has no DynamoDB Streams. The tap is SDK middleware on a region's DynamoDB client: after every
- * successful write to the journal table it reads the item back and hands the test a stream record shaped
- * like the real NEW_AND_OLD_IMAGES record, which the test then "replicates" and feeds to the pipe.
+ * successful write to the journal table it hands the test a stream record shaped like the real
+ * NEW_AND_OLD_IMAGES record (the old image read before the write, the new one a PutItem's item or read
+ * back), which the test then "replicates" and feeds to the pipe.
  */
 import { type AttributeValue, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 
@@ -66,9 +67,12 @@ export function tapJournalWrites(
       if (keysWritten.length === 0) return next(args);
       const before = await Promise.all(keysWritten.map((k) => read(reader, tableName, k)));
       const result = await next(args);
+      // A PutItem that succeeded left exactly its item: no need to read it back.
+      const written = name === 'PutItemCommand' ? (input.Item as Record<string, AttributeValue>) : undefined;
       for (const [i, k] of keysWritten.entries()) {
-        const after = await read(reader, tableName, k);
-        if (JSON.stringify(after) !== JSON.stringify(before[i])) onRecord(streamRecord(region, k, before[i], after));
+        const after = written ?? (await read(reader, tableName, k));
+        // As in DynamoDB Streams, a write that changed nothing makes no record.
+        if (!sameImage(after, before[i])) onRecord(streamRecord(region, k, before[i], after));
       }
       return result;
     },
@@ -85,6 +89,17 @@ function keysOf(command: string, input: Record<string, unknown>, tableName: stri
   if (input.TableName !== tableName) return [];
   const source = (command === 'PutItemCommand' ? input.Item : input.Key) as Record<string, AttributeValue>;
   return [pick(source)];
+}
+
+/** Whether two images hold the same attributes, in whatever order (a write that changed nothing makes no record). */
+export function sameImage(a: Record<string, AttributeValue> | undefined, b: Record<string, AttributeValue> | undefined): boolean {
+  const canonical = (image: Record<string, AttributeValue> | undefined): string =>
+    JSON.stringify(image, (_key, value: unknown) =>
+      value && typeof value === 'object' && !Array.isArray(value)
+        ? Object.fromEntries(Object.entries(value as Record<string, unknown>).sort(([x], [y]) => x.localeCompare(y)))
+        : value,
+    );
+  return canonical(a) === canonical(b);
 }
 
 async function read(reader: DynamoDBClient, tableName: string, key: Record<string, AttributeValue>) {

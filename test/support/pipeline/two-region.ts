@@ -9,9 +9,9 @@
  * queued registry events, replications and stream records in rounds until nothing moves, and the options
  * let a scenario duplicate, reorder or hold back deliveries the way the real services may.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { IoTClient } from '@aws-sdk/client-iot';
-import { DynamoDBDocumentClient, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { SQSEvent } from 'aws-lambda';
 import { StateMachine } from 'aws-local-stepfunctions';
@@ -31,7 +31,7 @@ import { type CloudTrailEvent, type IotEmulator, type MqttMessage, type Registry
 import { type JournalTables, startJournalTables } from '../journal-tables';
 import { matchesPattern } from './event-pattern';
 import type { ReplayWorkflow } from './replay-workflow';
-import { type StreamRecord, tapJournalWrites } from './stream-tap';
+import { type StreamRecord, sameImage, streamRecord, tapJournalWrites } from './stream-tap';
 import { TEST_ACCOUNT_ID, identityDeps } from '../identity-deps';
 import { ownRoles } from '../../../lambda/capture/cloudtrail-events';
 import { iotIdentityReader } from '../../../lambda/capture/identity-capture';
@@ -73,6 +73,18 @@ export interface WorldOptions {
    * @default unlimited (tests deliver every batch at once, to shake out races)
    */
   readonly maxConcurrentExecutions?: number;
+  /**
+   * Deliveries overlap as the deployed services do: capture batches (a few at once per region, as an SQS
+   * event source runs them) and replicated writes (in order per item) run in the background while `settle()`
+   * goes on feeding the pipes, instead of each round awaiting them before the next step. For a benchmark,
+   * where lockstep rounds would idle the pipes behind a round's slowest capture batch. Perturbations
+   * (shuffle, hold-back, duplicates) apply as usual. @default false (rounds in lockstep)
+   */
+  readonly overlapDeliveries?: boolean;
+  /** Serve the journal tables (dynalite) from a child process, on another core. @default false (in this process) */
+  readonly journalInOwnProcess?: boolean;
+  /** Keep every handler input, result and error in `RegionNode.outputs` (the key-material grep). @default true */
+  readonly recordOutputs?: boolean;
 }
 
 export interface SettleOptions {
@@ -111,6 +123,8 @@ export class RegionNode {
   shadowsEnabled = false;
   /** Everything the handlers and the workflow wrote out: log lines, dead letters, task inputs, outputs, errors. */
   readonly outputs: string[] = [];
+  /** Errors the replay handlers threw (each attempt), by error name: retried, parked or dead-lettered by the workflow. */
+  readonly replayErrors: Record<string, number> = {};
   readonly pendingStream: StreamRecord[] = [];
   captureHandler!: (e: SQSEvent) => Promise<unknown>;
   /** The replay handler of each journal kind (the real ones, as the replay bundle exports them). */
@@ -118,8 +132,8 @@ export class RegionNode {
   journal!: JournalStore;
   journalTable!: string;
   ledgerTable!: string;
-  /** Writes replicated in from the other region (not replicated onwards, as in global tables). */
-  replicaDoc!: DynamoDBDocumentClient;
+  /** Writes replicated in from the other region: on this region's stream, not replicated onwards (as in global tables). */
+  replicaWriter!: DynamoDBClient;
   /** Replay handler invocations (every attempt, failed ones too). */
   replayAttempts = 0;
   /** While set, this region's registry events wait: capture is delayed until replayAttempts reaches it. */
@@ -215,8 +229,19 @@ export class RegionNode {
 
 let messageCounter = 0;
 
+/** A journal write on its way to the other region: the item (plain and as attribute values) and its write clock. */
+interface Replication {
+  readonly to: string;
+  readonly image: Record<string, unknown>;
+  readonly item: Record<string, AttributeValue>;
+  readonly at: number;
+}
+
 /** Replicated items written at once (see replicateAll). */
 const REPLICATION_LANES = 8;
+
+/** Capture batches a region runs at once with overlapDeliveries (an SQS event source's first pollers). */
+const CAPTURE_CONCURRENCY = 5;
 
 export class ReplicationWorld {
   /** One StateMachine per workflow definition: validating the definition (ajv) on every batch cost a large share of the CPU. */
@@ -236,7 +261,7 @@ export class ReplicationWorld {
   private readonly writeClock = new Map<string, number>();
   private clock = 0;
   private rng: () => number;
-  private readonly pendingReplication: Array<{ to: string; image: Record<string, unknown>; at: number }> = [];
+  private readonly pendingReplication: Replication[] = [];
   /** Workflow executions still running: the pipe runs one per batch, many at once across shards. */
   private readonly inFlight = new Set<Promise<void>>();
   /** Executions that failed as a whole (the pipe would retry the batch, then dead-letter it). */
@@ -245,17 +270,30 @@ export class ReplicationWorld {
   /** The parking queues' clock, epoch ms: advanced only by `drainParking()`, never by wall-clock time. */
   parkingNow = Date.UTC(2026, 0, 1);
 
+  /** The rate limiters' quotas (every region's): `scaleQuotas()` changes them in place. */
+  private readonly limiterQuotas: Record<string, number>;
+
   private constructor(
     private readonly options: WorldOptions,
     private readonly tables: JournalTables,
   ) {
     this.rng = mulberry32(options.seed ?? 1);
+    this.limiterQuotas = { ...options.rateLimit?.quotas };
+  }
+
+  /**
+   * Multiplies every IoT quota from now on, the emulators' and the rate limiters' alike: a benchmark's
+   * check-up passes after its timed run, where pace changes nothing the passes find.
+   */
+  scaleQuotas(factor: number): void {
+    for (const node of this.nodes.values()) node.emulator.scaleQuotas(factor);
+    for (const api of Object.keys(this.limiterQuotas)) this.limiterQuotas[api] *= factor;
   }
 
   static async start(options: WorldOptions): Promise<ReplicationWorld> {
     const regionNames = Object.keys(options.workflows);
     if (regionNames.length !== 2) throw new Error('a replication world has exactly two regions');
-    const tables = await startJournalTables();
+    const tables = await startJournalTables({ ownProcess: options.journalInOwnProcess });
     const world = new ReplicationWorld(options, tables);
     for (const name of regionNames) {
       const emulator = await startIotEmulator({ region: name, quotas: options.quotas, quotaScale: options.quotaScale, thingTypeDeleteCooldownMs: 0 });
@@ -287,6 +325,7 @@ export class ReplicationWorld {
       node.emulator.reset();
       node.emulator.enableAllEvents();
       node.replayAttempts = 0;
+      for (const name of Object.keys(node.replayErrors)) delete node.replayErrors[name];
       node.captureHeldUntilReplayAttempts = undefined;
       node.pipeStalled = false;
       for (const list of [
@@ -315,11 +354,9 @@ export class ReplicationWorld {
     // Capture's writes: on this region's stream and replicated to the other region.
     const captureClient = this.tables.newClient();
     tapJournalWrites(captureClient, reader, node.journalTable, node.name, (r) => this.onLocalWrite(node, r));
-    // Replicated writes: on this region's stream only.
-    const replicaClient = this.tables.newClient();
-    tapJournalWrites(replicaClient, reader, node.journalTable, node.name, (r) => node.pendingStream.push(r));
+    // Replicated writes: on this region's stream only (replicate() makes their records from what each put replaced).
+    node.replicaWriter = this.tables.newClient();
     const doc = (c: DynamoDBClient) => DynamoDBDocumentClient.from(c, { marshallOptions: { removeUndefinedValues: true } });
-    node.replicaDoc = doc(replicaClient);
     node.journalReader = doc(this.tables.newClient());
 
     const captureDoc = doc(captureClient);
@@ -331,7 +368,7 @@ export class ReplicationWorld {
       deadLetters: {
         send: async (letter: DeadLetter) => {
           node.captureDeadLetters.push(letter);
-          node.outputs.push(JSON.stringify(letter));
+          this.output(node, () => JSON.stringify(letter));
         },
       },
       iot: iotRegistryReader(captureIot),
@@ -346,7 +383,7 @@ export class ReplicationWorld {
     const replayDoc = doc(this.tables.newClient());
     const rateLimit = this.options.rateLimit;
     const limiter = rateLimit
-      ? new RateLimiter(new MemoryWindowCounter(), { quotas: rateLimit.quotas, utilization: rateLimit.utilization })
+      ? new RateLimiter(new MemoryWindowCounter(), { quotas: this.limiterQuotas, utilization: rateLimit.utilization })
       : undefined;
     const paced = <C>(client: C): C => (limiter ? rateLimitClient(client, limiter) : client);
     const identity = identityDeps(node.name, node.emulator.endpoint, `replay-${node.name}`);
@@ -378,7 +415,7 @@ export class ReplicationWorld {
     node.parkingConsumer = createParkingConsumer({
       replayers: node.replayHandlers,
       send: async (queue, body, delaySeconds) => {
-        node.outputs.push(JSON.stringify(body));
+        this.output(node, () => JSON.stringify(body));
         if (queue === 'deadLetter') node.replayDeadLetters.push(body as ReplayDeadLetter);
         else node.parked.push({ body: JSON.stringify(body), visibleAt: this.parkingNow + delaySeconds * 1000 });
       },
@@ -394,9 +431,10 @@ export class ReplicationWorld {
     this.writeClock.set(key, this.clock);
     node.pendingStream.push(record);
     if (!record.dynamodb.NewImage) return;
-    const image = unmarshall(record.dynamodb.NewImage);
+    const item = record.dynamodb.NewImage;
+    const image = unmarshall(item);
     for (const other of this.nodes.values()) {
-      if (other !== node) this.pendingReplication.push({ to: other.name, image, at: this.clock });
+      if (other !== node) this.pendingReplication.push({ to: other.name, image, item, at: this.clock });
     }
   }
 
@@ -405,8 +443,8 @@ export class ReplicationWorld {
    * item in order. One at a time, dynalite's ~15 ms per write capped a bulk copy's replication well below
    * what the pipeline replays.
    */
-  private async replicateAll(ops: ReadonlyArray<{ to: string; image: Record<string, unknown>; at: number }>): Promise<void> {
-    const byItem = new Map<string, Array<{ to: string; image: Record<string, unknown>; at: number }>>();
+  private async replicateAll(ops: ReadonlyArray<Replication>): Promise<void> {
+    const byItem = new Map<string, Replication[]>();
     for (const op of ops) {
       const key = `${op.to}|${String(op.image.pk)}|${String(op.image.sk)}`;
       byItem.set(key, [...(byItem.get(key) ?? []), op]);
@@ -420,13 +458,76 @@ export class ReplicationWorld {
     await Promise.all(Array.from({ length: Math.min(REPLICATION_LANES, queues.length) }, lane));
   }
 
+  /** Keeps a handler's or the workflow's output line unless `recordOutputs` is off. */
+  private output(node: RegionNode, line: () => string): void {
+    if (this.options.recordOutputs !== false) node.outputs.push(line());
+  }
+
+  /** Capture batches running per region (overlapDeliveries), and those waiting for a slot. */
+  private readonly captureSlots = new Map<RegionNode, { running: number; waiting: Array<() => void> }>();
+  /** The last replicated write queued per item (overlapDeliveries): the next one runs after it. */
+  private readonly replicationTails = new Map<string, Promise<void>>();
+  private replicationsRunning = 0;
+  private readonly replicationWaiting: Array<() => void> = [];
+
+  /** Runs `task` in the background as an in-flight delivery; a failure fails `settle()` like a failed execution. */
+  private track(task: Promise<unknown>): void {
+    const done: Promise<void> = task
+      .then(() => undefined)
+      .catch((err: unknown) => void this.failedExecutions.push(err))
+      .finally(() => this.inFlight.delete(done));
+    this.inFlight.add(done);
+  }
+
+  /** One SQS batch to the region's capture function: awaited in lockstep rounds, in the background with overlapDeliveries. */
+  private async deliverToCapture(node: RegionNode, event: SQSEvent): Promise<void> {
+    if (!this.options.overlapDeliveries) {
+      await node.captureHandler(event);
+      return;
+    }
+    const slots = this.captureSlots.get(node) ?? { running: 0, waiting: [] };
+    this.captureSlots.set(node, slots);
+    this.track(
+      (async () => {
+        if (slots.running >= CAPTURE_CONCURRENCY) await new Promise<void>((resolve) => slots.waiting.push(resolve));
+        slots.running += 1;
+        try {
+          await node.captureHandler(event);
+        } finally {
+          slots.running -= 1;
+          slots.waiting.shift()?.();
+        }
+      })(),
+    );
+  }
+
+  /** A replicated write in the background: after the item's earlier writes, REPLICATION_LANES at once. */
+  private replicateInBackground(op: Replication): void {
+    const key = `${op.to}|${String(op.image.pk)}|${String(op.image.sk)}`;
+    const previous = this.replicationTails.get(key) ?? Promise.resolve();
+    const mine = previous.then(async () => {
+      if (this.replicationsRunning >= REPLICATION_LANES) await new Promise<void>((resolve) => this.replicationWaiting.push(resolve));
+      this.replicationsRunning += 1;
+      try {
+        await this.replicate(op);
+      } finally {
+        this.replicationsRunning -= 1;
+        this.replicationWaiting.shift()?.();
+        if (this.replicationTails.get(key) === mine) this.replicationTails.delete(key);
+      }
+    });
+    this.replicationTails.set(key, mine);
+    this.track(mine);
+  }
+
   /** Applies one replicated write if it is the last writer for that item in the target region. */
-  private async replicate(op: { to: string; image: Record<string, unknown>; at: number }): Promise<void> {
+  private async replicate(op: Replication): Promise<void> {
     const node = this.region(op.to);
     const key = `${node.name}|${String(op.image.pk)}|${String(op.image.sk)}`;
     if ((this.writeClock.get(key) ?? 0) > op.at) return;
     this.writeClock.set(key, op.at);
-    await node.replicaDoc.send(new PutCommand({ TableName: node.journalTable, Item: op.image }));
+    const { Attributes: before } = await node.replicaWriter.send(new PutItemCommand({ TableName: node.journalTable, Item: op.item, ReturnValues: 'ALL_OLD' }));
+    if (!sameImage(before, op.item)) node.pendingStream.push(streamRecord(node.name, { pk: op.item.pk, sk: op.item.sk }, before, op.item));
   }
 
   /**
@@ -446,7 +547,7 @@ export class ReplicationWorld {
           moved = true;
           const deliveries = options.duplicateEvents ? events.flatMap((e) => [e, e]) : events;
           for (let i = 0; i < deliveries.length; i += 10) {
-            await node.captureHandler(sqsEvent(deliveries.slice(i, i + 10)));
+            await this.deliverToCapture(node, sqsEvent(deliveries.slice(i, i + 10)));
           }
         }
         // EventBridge delivers CloudTrail events as the SQS message body; the shadow topic rules like registry events.
@@ -457,12 +558,13 @@ export class ReplicationWorld {
         if (identityMessages.length > 0) {
           moved = true;
           for (let i = 0; i < identityMessages.length; i += 10) {
-            await node.captureHandler(sqsBodies(identityMessages.slice(i, i + 10)));
+            await this.deliverToCapture(node, sqsBodies(identityMessages.slice(i, i + 10)));
           }
         }
       }
       const replications = this.take(this.pendingReplication, options);
-      await this.replicateAll(replications);
+      if (this.options.overlapDeliveries) for (const op of replications) this.replicateInBackground(op);
+      else await this.replicateAll(replications);
       moved ||= replications.length > 0;
       for (const node of this.nodes.values()) {
         const records = this.take(node.pendingStream, options);
@@ -543,21 +645,23 @@ export class ReplicationWorld {
     const invoke = (handler: ReplayHandler) => async (input: unknown) => {
       const payload = unwrapLambdaPayload(input) as ReplayTaskInput;
       node.replayAttempts += 1;
-      node.outputs.push(JSON.stringify(input));
+      this.output(node, () => JSON.stringify(input));
       try {
         const result = await handler(payload);
         node.replayResults.push(result);
-        node.outputs.push(JSON.stringify(result));
+        this.output(node, () => JSON.stringify(result));
         return result as unknown as Record<string, never>;
       } catch (err) {
         // What Step Functions would log: the error's name and message (and its cause chain).
-        node.outputs.push(JSON.stringify({ error: (err as Error).name, cause: (err as Error).message, inner: String((err as { cause?: unknown }).cause ?? '') }));
+        const name = (err as Error).name;
+        node.replayErrors[name] = (node.replayErrors[name] ?? 0) + 1;
+        this.output(node, () => JSON.stringify({ error: name, cause: (err as Error).message, inner: String((err as { cause?: unknown }).cause ?? '') }));
         throw err;
       }
     };
     const deadLetter = async (input: unknown) => {
       const body = (input as { MessageBody?: unknown }).MessageBody ?? input;
-      node.outputs.push(typeof body === 'string' ? body : JSON.stringify(body));
+      this.output(node, () => (typeof body === 'string' ? body : JSON.stringify(body)));
       node.replayDeadLetters.push((typeof body === 'string' ? JSON.parse(body) : body) as ReplayDeadLetter);
       messageCounter += 1;
       return { MessageId: `dlq-${messageCounter}` };
@@ -578,7 +682,7 @@ export class ReplicationWorld {
     for (const s of names.deadLetterStates) localHandlers[s] = deadLetter as never;
     const park = async (input: unknown) => {
       const { MessageBody, DelaySeconds } = input as { MessageBody: unknown; DelaySeconds?: number };
-      node.outputs.push(JSON.stringify(MessageBody));
+      this.output(node, () => JSON.stringify(MessageBody));
       node.parked.push({ body: JSON.stringify(MessageBody), visibleAt: this.parkingNow + (DelaySeconds ?? 0) * 1000 });
       messageCounter += 1;
       return { MessageId: `parked-${messageCounter}` };
