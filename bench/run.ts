@@ -93,7 +93,8 @@ async function benchCapture(): Promise<void> {
 }
 
 async function benchReplication(): Promise<void> {
-  const { world, pair } = await startWorld();
+  // Delivered as the deployed services run (all at once), the journal tables on the other core: see bulk-copy.ts.
+  const { world, pair } = await startWorld({ overlapDeliveries: true, journalInOwnProcess: true, recordOutputs: false });
   const primary = world.region(pair.primary);
   const secondary = world.region(pair.secondary);
   const iot = new IoTClient({ endpoint: primary.emulator.endpoint, region: pair.primary, credentials: { accessKeyId: 'b', secretAccessKey: 'b' } });
@@ -119,8 +120,8 @@ async function benchReplication(): Promise<void> {
   await world.settle({ maxRounds: 10_000 });
   const seconds = (Date.now() - started) / 1000;
   const replicated = secondary.emulator.snapshot().things.length;
-  // One process plays both regions' IoT, DynamoDB, capture and workflows on one core: a floor, not AWS's figure.
-  record(`end-to-end replication (${things} things created at 80/s, one process)`, replicated / seconds, 'things/s', '> 25 things/s, all replicated', replicated === things && replicated / seconds > 25);
+  // One thread plays both regions' IoT, capture and workflows (dynalite in a child process): a floor, not AWS's figure.
+  record(`end-to-end replication (${things} things created at 80/s, one thread)`, replicated / seconds, 'things/s', '> 25 things/s, all replicated', replicated === things && replicated / seconds > 25);
   // Keeping up: lag stays bounded while creation runs (it would grow with every batch if replay fell behind).
   const lags = secondary.replayResults.map((r) => r.lagMs);
   record('replication lag p50 (event time → replayed)', percentile(lags, 50), 'ms', '< 10000 ms', percentile(lags, 50) < 10_000);
