@@ -42,8 +42,12 @@ async function reconcilePrincipal({ deps, item, names }: ReconcileRequest): Prom
   const principal = iotArn(scopeOf(deps), `cert/${certificateId}`);
   const what = `attachment of certificate ${certificateId} to thing '${thingName}'`;
 
-  if (!item.deleted && (await mayCreateBlind(deps, key))) {
-    // Write first (see mayCreateBlind): AttachThingPrincipal is idempotent, and it tells what is missing.
+  /**
+   * Attaches and records what it wrote. The certificate's existence is learnt from the attach itself:
+   * DescribeCertificate shares RegisterCertificate's low quota, and a bulk copy attaches every device's
+   * certificate. AttachThingPrincipal is idempotent, and its refusal tells which end is missing.
+   */
+  const attach = async (): Promise<ReconcileOutcome> => {
     const desired = principalStateOf(item, thingName, certificateId);
     const startedAt = deps.now();
     try {
@@ -54,7 +58,10 @@ async function reconcilePrincipal({ deps, item, names }: ReconcileRequest): Prom
     }
     await recordWritten(deps, key, snapshotOf(desired), startedAt);
     return 'created';
-  }
+  };
+
+  // Write first (see mayCreateBlind).
+  if (!item.deleted && (await mayCreateBlind(deps, key))) return attach();
 
   // Undefined when the thing does not exist here.
   const principals = await principalsOf(iot, thingName);
@@ -66,24 +73,13 @@ async function reconcilePrincipal({ deps, item, names }: ReconcileRequest): Prom
     return replayTombstone(deps, item, isAttached ? here : undefined, detach, (err) => identityError(err, what));
   }
 
-  const desired = principalStateOf(item, thingName, certificateId);
   if (!principals) return missingDependency(deps, item, thingKey(thingName), `thing '${thingName}'`);
   if (isAttached) {
     await recordInStep(deps, key, here);
     return 'unchanged';
   }
   await assertNoPendingLocalChange(deps, key, TOMBSTONE);
-  const startedAt = deps.now();
-  try {
-    // The certificate's existence is learnt from the attach itself: DescribeCertificate shares
-    // RegisterCertificate's low quota, and a bulk copy attaches every device's certificate.
-    await iot.send(new AttachThingPrincipalCommand({ thingName, principal }));
-  } catch (err) {
-    if (!isNotFound(err)) throw identityError(err, what);
-    return missingEnd(deps, item, thingName, certificateId);
-  }
-  await recordWritten(deps, key, snapshotOf(desired), startedAt);
-  return 'created';
+  return attach();
 }
 
 /** The thing principal replay handler over plain dependencies. */
